@@ -1,0 +1,16 @@
+/* facequant: on-device face detection and recognition engine. This header includes the whole
+ * public C API. */
+#ifndef FACEQUANT_FQ_H
+#define FACEQUANT_FQ_H
+
+#include "facequant/alloc.h"
+#include "facequant/ir.h"
+#include "facequant/onnx.h"
+#include "facequant/ops.h"
+#include "facequant/passes.h"
+#include "facequant/session.h"
+#include "facequant/status.h"
+
+#define FQ_VERSION_STRING "0.1.0"
+
+#endif

@@ -1,0 +1,74 @@
+/* facequant: the operator table.
+ *
+ * Each supported ONNX operator has one entry: the opset range it is implemented for, a shape
+ * function and an execution function. The shape function sets the dtype and shape of the node's
+ * outputs from its inputs (reading constant inputs, such as a Reshape target, where the op needs
+ * them) and rejects attributes or inputs it does not handle, naming the node. The execution
+ * function computes the outputs into buffers already sized from those shapes; it is the same code
+ * for constant folding and for sessions, and it never allocates: scratch memory it needs is asked
+ * for in advance through workspace_size and handed over in fq_exec_ctx.workspace.
+ */
+#ifndef FACEQUANT_OPS_H
+#define FACEQUANT_OPS_H
+
+#include "facequant/ir.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A tensor as an execution function sees it. An omitted optional input has data NULL and dtype
+ * FQ_DTYPE_UNDEFINED. */
+typedef struct fq_tensor {
+    fq_dtype dtype;
+    fq_shape shape;
+    void *data;
+    const fq_quant *quant; /* NULL or the value's quantization parameters */
+} fq_tensor;
+
+typedef struct fq_exec_ctx {
+    const fq_graph *graph;
+    const fq_node *node;
+    int n_inputs;
+    const fq_tensor *inputs;
+    int n_outputs;
+    fq_tensor *outputs;
+    void *workspace;          /* workspace_size bytes, FQ_ALIGNMENT aligned, or NULL if 0 */
+    size_t workspace_size;
+    fq_error *err;
+} fq_exec_ctx;
+
+typedef struct fq_op_info {
+    const char *name;      /* ONNX op_type in the default domain */
+    int min_opset;         /* lowest ai.onnx opset version whose semantics are implemented */
+    int max_opset;         /* highest */
+    /* Sets dtype and shape of every output. Inputs have known shapes when this is called. */
+    fq_status (*infer)(fq_graph *graph, fq_node *node, fq_error *err);
+    /* Scratch bytes exec needs for this node (shapes known); NULL means none. */
+    size_t (*workspace_size)(const fq_graph *graph, const fq_node *node);
+    fq_status (*exec)(const fq_exec_ctx *ctx);
+    /* Multiply-accumulates (or elementwise operations) of one run, for `fq inspect`; NULL: 0. */
+    int64_t (*flops)(const fq_graph *graph, const fq_node *node);
+    /* True when the output is the input's bytes reinterpreted (Reshape, Flatten, Squeeze,
+     * Unsqueeze, Identity): the memory plan lets output 0 share input 0's buffer. */
+    bool is_view;
+} fq_op_info;
+
+/* The table, and look-up by name. */
+int fq_op_count(void);
+const fq_op_info *fq_op_get(int op);
+/* Index of the op named name, or -1. */
+int fq_op_find(const char *name);
+
+/* Resolves node->op for every node and checks its opset support: an unknown op, or an opset
+ * outside [min_opset, max_opset], is refused naming the node, the op and the version. */
+fq_status fq_graph_bind_ops(fq_graph *graph, fq_error *err);
+
+/* Runs the shape function of one node; the graph-level driver is in facequant/passes.h. */
+fq_status fq_node_infer(fq_graph *graph, int node, fq_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,62 @@
+/* facequant: sessions, the runnable form of a graph.
+ *
+ * A session is created from a graph whose shapes are all known (after fq_passes_run). It binds
+ * each node to its kernel and plans one arena for every intermediate value and every kernel's
+ * workspace, from value lifetimes: values whose lifetimes do not overlap share memory. The graph
+ * must outlive the session and is only read, so several sessions (one per thread) can share one
+ * graph. fq_session_run allocates nothing: with a caller-provided arena it runs with no heap
+ * allocation at all.
+ */
+#ifndef FACEQUANT_SESSION_H
+#define FACEQUANT_SESSION_H
+
+#include "facequant/ir.h"
+#include "facequant/ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fq_session fq_session;
+
+typedef struct fq_session_options {
+    /* Caller-provided arena (FQ_ALIGNMENT aligned) of arena_size bytes, or NULL to let the
+     * session allocate one. fq_session_plan_arena_size tells the size needed. */
+    void *arena;
+    size_t arena_size;
+} fq_session_options;
+
+typedef struct fq_memory_plan_stats {
+    size_t arena_bytes;        /* planned arena: intermediates, graph inputs/outputs, workspace */
+    size_t values_bytes;       /* sum of the sizes of all non-constant values, unshared */
+    size_t workspace_bytes;    /* largest kernel workspace (part of arena_bytes) */
+    size_t constant_bytes;     /* weights and other constants (held by the graph) */
+} fq_memory_plan_stats;
+
+/* Arena bytes a session of graph would need (for a caller-provided arena). */
+fq_status fq_session_plan_arena_size(const fq_graph *graph, size_t *size, fq_error *err);
+
+fq_status fq_session_create(const fq_graph *graph, const fq_session_options *options,
+                            fq_session **out, fq_error *err);
+void fq_session_free(fq_session *session);
+
+fq_memory_plan_stats fq_session_memory_stats(const fq_session *session);
+
+/* Graph inputs and outputs by position (graph->inputs / graph->outputs order) or name. */
+int fq_session_input_index(const fq_session *session, const char *name);
+int fq_session_output_index(const fq_session *session, const char *name);
+/* Buffer of input i inside the arena, to be filled before fq_session_run; *tensor gets its dtype,
+ * shape and data pointer. */
+fq_status fq_session_input(fq_session *session, int i, fq_tensor *tensor, fq_error *err);
+/* Copies size bytes into input i; size must equal the input's byte size. */
+fq_status fq_session_set_input(fq_session *session, int i, const void *data, size_t size,
+                               fq_error *err);
+fq_status fq_session_run(fq_session *session, fq_error *err);
+/* Output i after a run; the data stays valid until the next run or fq_session_free. */
+fq_status fq_session_output(const fq_session *session, int i, fq_tensor *tensor, fq_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,31 @@
+/* Helpers for the cmocka tests. */
+#ifndef FQ_TESTS_TEST_UTIL_H
+#define FQ_TESTS_TEST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The shared folder (models, golden, images): $FQ_SHARED, else the build's default
+ * (FQ_SHARED_DEFAULT, ../shared beside the source tree). Returns NULL if it does not exist. */
+const char *fq_test_shared_dir(void);
+
+/* For tests that need ../shared: returns the folder, or, when it is missing, prints why and
+ * skips the test (cmocka skip()). With FQ_REQUIRE_SHARED=1 in the environment (CI), a missing
+ * folder fails the test instead. */
+const char *fq_test_require_shared(void);
+
+/* Joins a and b with '/' into a static buffer (one per call site is not kept: copy it). */
+const char *fq_test_path(const char *a, const char *b);
+
+/* Reads a whole file into a malloc'd buffer; NULL on failure. */
+void *fq_test_read_file(const char *path, size_t *size);
+
+/* Deterministic pseudo-random numbers (xorshift), seeded per test. */
+void fq_test_seed(unsigned long long seed);
+unsigned long long fq_test_rand(void);
+/* Uniform in [lo, hi]. */
+int fq_test_rand_int(int lo, int hi);
+/* Uniform in [lo, hi). */
+float fq_test_rand_float(float lo, float hi);
+
+#endif
