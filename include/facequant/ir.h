@@ -213,6 +213,12 @@ int fq_graph_use_count(const fq_graph *graph, int value);
 /* Replaces every use of value `from` (node inputs and graph outputs) by `to`. */
 void fq_graph_replace_uses(fq_graph *graph, int from, int to);
 
+/* Makes value `kept` take the place of value `dropped` for every reader. Where `dropped` is a
+ * graph output, the producer of `kept` writes `dropped` instead, so the output keeps its name.
+ * Returns false (and changes nothing) when that is impossible: `kept` is a graph output too, or
+ * has no producer. */
+bool fq_graph_merge_values(fq_graph *graph, int kept, int dropped);
+
 #ifdef __cplusplus
 }
 #endif

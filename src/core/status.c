@@ -44,7 +44,17 @@ fq_status fq_error_prefix(fq_error *err, fq_status status, const char *format, .
         va_end(args);
         memcpy(old, err->message, sizeof(old));
         old[sizeof(old) - 1] = '\0';
-        snprintf(err->message, sizeof(err->message), "%s: %s", prefix, old);
+        size_t used = strlen(prefix);
+        memcpy(err->message, prefix, used + 1);
+        if (used + 2 < sizeof(err->message)) {
+            memcpy(err->message + used, ": ", 3);
+            used += 2;
+            size_t room = sizeof(err->message) - used - 1;
+            size_t len = strlen(old);
+            len = len < room ? len : room;
+            memcpy(err->message + used, old, len);
+            err->message[used + len] = '\0';
+        }
         err->status = status;
     }
     return status;
