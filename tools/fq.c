@@ -1,0 +1,61 @@
+/* fq: the facequant command line. Progress and errors go to stderr, results to stdout.
+ * Exit codes: 0 success, 1 failure, 2 usage error. */
+#include <stdio.h>
+#include <string.h>
+
+#include "facequant/fq.h"
+#include "fq_common.h"
+
+int fq_cmd_inspect(int argc, char **argv);
+int fq_cmd_run(int argc, char **argv);
+
+typedef struct command {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"inspect", fq_cmd_inspect, "show a model's inputs, outputs, ops, parameters, FLOPs and memory"},
+    {"run", fq_cmd_run, "run a model on .npy inputs and write its outputs as .npy files"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: fq COMMAND [OPTIONS] ...\n"
+            "\n"
+            "facequant %s: on-device face detection and recognition engine.\n"
+            "\n"
+            "commands:\n",
+            FQ_VERSION_STRING);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "Run 'fq COMMAND --help' for the options of a command.\n"
+            "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return FQ_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return FQ_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("fq %s\n", FQ_VERSION_STRING);
+        return FQ_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "fq: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return FQ_EXIT_USAGE;
+}
