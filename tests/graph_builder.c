@@ -1,6 +1,7 @@
 /* Building small graphs by hand in tests. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

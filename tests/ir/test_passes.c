@@ -301,9 +301,10 @@ static void test_nodes_with_only_constant_inputs_are_folded(void **state)
 {
     (void)state;
     float two[C] = {2.0f, 2.0f, 2.0f, 2.0f};
+    int64_t per_channel[] = {C, 1, 1};
     fq_graph *g = gb_graph(11);
     int x = gb_input(g, "x", 4, x_dims);
-    int a = gb_const_f32(g, "a", 1, c_dims, two);
+    int a = gb_const_f32(g, "a", 3, per_channel, two);
     int aa[] = {a, a};
     int four = gb_node(g, "Mul", aa, 2, "four");
     int in[] = {x, four};
