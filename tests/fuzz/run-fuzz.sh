@@ -1,0 +1,29 @@
+#!/bin/sh
+# Runs fuzz_onnx_reader of BUILD_DIR (configured with -Dfuzz=true) for SECONDS on a fresh seed
+# corpus. Exits non-zero when libFuzzer finds a crash; the crashing input is written to
+# $FQ_FUZZ_ARTIFACTS (default: the current directory). Extra arguments go to libFuzzer.
+set -eu
+
+if [ $# -lt 2 ]; then
+    echo "usage: $0 BUILD_DIR SECONDS [libFuzzer options]" >&2
+    exit 2
+fi
+build=$1
+seconds=$2
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+target=$build/tests/fuzz/fuzz_onnx_reader
+artifacts=${FQ_FUZZ_ARTIFACTS:-$(pwd)}
+
+if [ ! -x "$target" ]; then
+    echo "run-fuzz: $target is missing; configure BUILD_DIR with -Dfuzz=true and build it" >&2
+    exit 2
+fi
+
+corpus=$(mktemp -d "${TMPDIR:-/tmp}/fq-fuzz.XXXXXX")
+trap 'rm -rf "$corpus"' EXIT INT TERM
+"$here/make-seeds.sh" "$corpus/seeds"
+mkdir -p "$corpus/new"
+
+"$target" -max_len=65536 -seed=1 -max_total_time="$seconds" \
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" "$corpus/new" "$corpus/seeds"
