@@ -1,8 +1,27 @@
-/* Compute operators: Conv, BatchNormalization, Gemm, MatMul, pooling, Resize, Pad, Softmax. */
-#include "ops/op_util.h"
+/* Compute operators: Conv, BatchNormalization, Gemm, MatMul, pooling, Resize, Upsample, Pad,
+ * Softmax, LogSoftmax. The functions are in op_conv.c, op_gemm.c, op_pool.c, op_resize.c,
+ * op_pad.c, op_softmax.c and op_batchnorm.c. */
+#include "ops/ops_compute.h"
 #include "ops/registry.h"
 
 const fq_op_info fq_ops_compute[] = {
-    {.name = ""}, /* placeholder until the first op lands */
+    {"Conv", 1, 17, fq_conv_infer, fq_conv_workspace_size, fq_conv_exec, fq_conv_flops},
+    {"BatchNormalization", 7, 15, fq_batchnorm_infer, NULL, fq_batchnorm_exec,
+     fq_output_elements},
+    {"Gemm", 7, 17, fq_gemm_infer, fq_gemm_workspace_size, fq_gemm_exec, fq_gemm_flops},
+    {"MatMul", 1, 17, fq_matmul_infer, NULL, fq_matmul_exec, fq_matmul_flops},
+    {"MaxPool", 1, 17, fq_maxpool_infer, NULL, fq_maxpool_exec, fq_output_elements},
+    {"AveragePool", 7, 17, fq_avgpool_infer, NULL, fq_avgpool_exec, fq_output_elements},
+    {"GlobalAveragePool", 1, 17, fq_global_pool_infer, NULL, fq_global_avgpool_exec,
+     fq_output_elements},
+    {"GlobalMaxPool", 1, 17, fq_global_pool_infer, NULL, fq_global_maxpool_exec,
+     fq_output_elements},
+    {"Resize", 10, 17, fq_resize_infer, fq_resize_workspace_size, fq_resize_exec,
+     fq_output_elements},
+    {"Upsample", 7, 9, fq_upsample_infer, fq_resize_workspace_size, fq_resize_exec,
+     fq_output_elements},
+    {"Pad", 2, 17, fq_pad_infer, NULL, fq_pad_exec, fq_output_elements},
+    {"Softmax", 1, 17, fq_softmax_infer, NULL, fq_softmax_exec, fq_output_elements},
+    {"LogSoftmax", 1, 17, fq_softmax_infer, NULL, fq_log_softmax_exec, fq_output_elements},
 };
-const int fq_ops_compute_count = 0;
+const int fq_ops_compute_count = (int)(sizeof(fq_ops_compute) / sizeof(fq_ops_compute[0]));

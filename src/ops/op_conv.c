@@ -1,0 +1,217 @@
+/* Conv: 1-D and 2-D convolution in f32 with groups, dilations, pads, auto_pad, an optional
+ * bias and the fused activation of node->act. 3-D convolution is not supported. */
+#include <string.h>
+
+#include "ops/op_util.h"
+#include "ops/ops_compute.h"
+#include "ref/f32_conv2d_ref.h"
+
+/* Input positions: X, W, optional B; a fused PRELU's slopes come last. */
+static int slope_input(const fq_node *node)
+{
+    return node->act.kind == FQ_ACT_PRELU ? node->n_inputs - 1 : -1;
+}
+
+static int bias_input(const fq_node *node)
+{
+    int slopes = slope_input(node);
+    if (node->n_inputs > 2 && slopes != 2 && node->inputs[2] >= 0)
+        return 2;
+    return -1;
+}
+
+static fq_status check_inputs(const fq_graph *graph, const fq_node *node, fq_error *err)
+{
+    int slopes = slope_input(node);
+    fq_status status = fq_op_check_arity(node, 2, slopes >= 0 ? 4 : 3, err);
+    if (status == FQ_OK && slopes >= 0 && (slopes < 2 || node->inputs[slopes] < 0))
+        return fq_op_error(err, FQ_ERR_PARSE, node, "fused PRelu has no slope input");
+    for (int i = 0; i < 2 && status == FQ_OK; i++)
+        status = fq_op_require_f32(graph, node, i, err);
+    if (status != FQ_OK)
+        return status;
+
+    const fq_shape *x = &fq_node_input(graph, node, 0)->shape;
+    const fq_shape *w = &fq_node_input(graph, node, 1)->shape;
+    if (x->rank == 5)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "3-D convolution (input rank 5) is "
+                           "not supported; only 1-D and 2-D");
+    if (x->rank < 3 || x->rank > 4)
+        return fq_op_error(err, FQ_ERR_SHAPE, node, "input rank %d, expects 3 or 4", x->rank);
+    if (w->rank != x->rank)
+        return fq_op_error(err, FQ_ERR_SHAPE, node, "weight rank %d differs from input rank %d",
+                           w->rank, x->rank);
+    return FQ_OK;
+}
+
+static fq_status check_channels(const fq_graph *graph, const fq_node *node, int64_t groups,
+                                fq_error *err)
+{
+    const fq_shape *x = &fq_node_input(graph, node, 0)->shape;
+    const fq_shape *w = &fq_node_input(graph, node, 1)->shape;
+    if (groups < 1 || x->dims[1] % groups != 0 || w->dims[0] % groups != 0 ||
+        w->dims[1] * groups != x->dims[1] || w->dims[0] < 1)
+        return fq_op_error(err, FQ_ERR_SHAPE, node, "group %lld does not fit %lld input "
+                           "channels and weights of %lld x %lld", (long long)groups,
+                           (long long)x->dims[1], (long long)w->dims[0], (long long)w->dims[1]);
+
+    int b = bias_input(node);
+    if (b >= 0) {
+        fq_status status = fq_op_require_f32(graph, node, b, err);
+        if (status != FQ_OK)
+            return status;
+        const fq_shape *bias = &fq_node_input(graph, node, b)->shape;
+        if (bias->rank != 1 || bias->dims[0] != w->dims[0])
+            return fq_op_error(err, FQ_ERR_SHAPE, node, "bias must have %lld entries",
+                               (long long)w->dims[0]);
+    }
+    return FQ_OK;
+}
+
+/* PRELU slopes: one value, or one per output channel in a shape whose other dims are 1. */
+static fq_status check_slopes(const fq_graph *graph, const fq_node *node, int64_t channels,
+                              fq_error *err)
+{
+    int s = slope_input(node);
+    if (s < 0)
+        return FQ_OK;
+    fq_status status = fq_op_require_f32(graph, node, s, err);
+    if (status != FQ_OK)
+        return status;
+    const fq_shape *shape = &fq_node_input(graph, node, s)->shape;
+    int64_t n = fq_shape_numel(shape);
+    int long_dims = 0;
+    for (int d = 0; d < shape->rank; d++)
+        long_dims += shape->dims[d] != 1;
+    if (n != 1 && (n != channels || long_dims != 1))
+        return fq_op_error(err, FQ_ERR_SHAPE, node, "PRelu slopes of %lld entries do not "
+                           "broadcast per channel over %lld channels", (long long)n,
+                           (long long)channels);
+    return FQ_OK;
+}
+
+static fq_status kernel_size(const fq_graph *graph, const fq_node *node, int64_t *kernel,
+                             fq_error *err)
+{
+    const fq_shape *w = &fq_node_input(graph, node, 1)->shape;
+    int spatial = w->rank - 2;
+    int64_t attr[2];
+    int n = fq_node_attr_ints(node, "kernel_shape", attr, 2);
+    for (int d = 0; d < spatial; d++) {
+        kernel[d] = w->dims[2 + d];
+        if (n >= 0 && (n != spatial || attr[d] != kernel[d]))
+            return fq_op_error(err, FQ_ERR_SHAPE, node, "kernel_shape does not match the "
+                               "weights' spatial size");
+    }
+    return FQ_OK;
+}
+
+static fq_epilogue_f32 epilogue(const fq_activation *act)
+{
+    fq_epilogue_f32 e = {.alpha = act->alpha, .beta = act->beta};
+    switch (act->kind) {
+    case FQ_ACT_NONE: e.kind = FQ_EPILOGUE_F32_NONE; break;
+    case FQ_ACT_RELU: e.kind = FQ_EPILOGUE_F32_RELU; break;
+    case FQ_ACT_CLIP: e.kind = FQ_EPILOGUE_F32_CLIP; break;
+    case FQ_ACT_LEAKY_RELU: e.kind = FQ_EPILOGUE_F32_LEAKY_RELU; break;
+    case FQ_ACT_PRELU: e.kind = FQ_EPILOGUE_F32_PRELU; break;
+    case FQ_ACT_SIGMOID: e.kind = FQ_EPILOGUE_F32_SIGMOID; break;
+    }
+    return e;
+}
+
+/* The kernel parameters of node (everything except the PRELU slope pointer). */
+static fq_status conv_params(const fq_graph *graph, const fq_node *node,
+                             fq_conv2d_f32_params *p, fq_error *err)
+{
+    fq_status status = check_inputs(graph, node, err);
+    if (status != FQ_OK)
+        return status;
+    int64_t groups = fq_node_attr_int(node, "group", 1);
+    const fq_shape *x = &fq_node_input(graph, node, 0)->shape;
+    const fq_shape *w = &fq_node_input(graph, node, 1)->shape;
+    status = check_channels(graph, node, groups, err);
+    if (status == FQ_OK)
+        status = check_slopes(graph, node, w->dims[0], err);
+    int64_t kernel[2];
+    if (status == FQ_OK)
+        status = kernel_size(graph, node, kernel, err);
+    fq_window win;
+    if (status == FQ_OK)
+        status = fq_window_resolve(node, x, kernel, false, &win, err);
+    if (status != FQ_OK)
+        return status;
+
+    /* A 1-D convolution is a 2-D one of height 1. */
+    int h = win.spatial == 2 ? 0 : -1;
+    int wd = win.spatial - 1;
+    *p = (fq_conv2d_f32_params){
+        .batch = x->dims[0], .in_channels = x->dims[1],
+        .in_h = h >= 0 ? win.in[h] : 1, .in_w = win.in[wd],
+        .out_channels = w->dims[0],
+        .out_h = h >= 0 ? win.out[h] : 1, .out_w = win.out[wd],
+        .kernel_h = h >= 0 ? win.kernel[h] : 1, .kernel_w = win.kernel[wd],
+        .stride_h = h >= 0 ? win.stride[h] : 1, .stride_w = win.stride[wd],
+        .dilation_h = h >= 0 ? win.dilation[h] : 1, .dilation_w = win.dilation[wd],
+        .pad_top = h >= 0 ? win.pad_begin[h] : 0, .pad_left = win.pad_begin[wd],
+        .groups = groups, .act = epilogue(&node->act)};
+    return FQ_OK;
+}
+
+fq_status fq_conv_infer(fq_graph *graph, fq_node *node, fq_error *err)
+{
+    fq_conv2d_f32_params p;
+    fq_status status = conv_params(graph, node, &p, err);
+    if (status != FQ_OK)
+        return status;
+
+    const fq_shape *x = &fq_node_input(graph, node, 0)->shape;
+    fq_shape out = {.rank = x->rank, .dims = {p.batch, p.out_channels}};
+    if (x->rank == 4) {
+        out.dims[2] = p.out_h;
+        out.dims[3] = p.out_w;
+    } else {
+        out.dims[2] = p.out_w;
+    }
+    fq_op_set_output(graph, node, 0, FQ_DTYPE_F32, &out);
+    return FQ_OK;
+}
+
+size_t fq_conv_workspace_size(const fq_graph *graph, const fq_node *node)
+{
+    fq_conv2d_f32_params p;
+    if (conv_params(graph, node, &p, NULL) != FQ_OK)
+        return 0;
+    return fq_ref_conv2d_f32_workspace_size(&p);
+}
+
+fq_status fq_conv_exec(const fq_exec_ctx *ctx)
+{
+    fq_conv2d_f32_params p;
+    fq_status status = conv_params(ctx->graph, ctx->node, &p, ctx->err);
+    if (status != FQ_OK)
+        return status;
+    if (ctx->workspace_size < fq_ref_conv2d_f32_workspace_size(&p))
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
+                           "too small", ctx->workspace_size);
+
+    int s = slope_input(ctx->node);
+    if (s >= 0) {
+        p.act.slopes = ctx->inputs[s].data;
+        p.act.slope_count = fq_shape_numel(&ctx->inputs[s].shape);
+    }
+    int b = bias_input(ctx->node);
+    const float *bias = b >= 0 ? ctx->inputs[b].data : NULL;
+    fq_ref_conv2d_f32(&p, ctx->inputs[0].data, ctx->inputs[1].data, bias,
+                      ctx->outputs[0].data, ctx->workspace);
+    return FQ_OK;
+}
+
+int64_t fq_conv_flops(const fq_graph *graph, const fq_node *node)
+{
+    fq_conv2d_f32_params p;
+    if (conv_params(graph, node, &p, NULL) != FQ_OK)
+        return 0;
+    return p.batch * p.out_channels * p.out_h * p.out_w * (p.in_channels / p.groups) *
+           p.kernel_h * p.kernel_w;
+}

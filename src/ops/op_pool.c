@@ -1,0 +1,161 @@
+/* MaxPool, AveragePool (1-D and 2-D) and GlobalAveragePool, GlobalMaxPool (any rank >= 3), in
+ * f32. MaxPool's Indices output and 3-D pooling are not supported. */
+#include <string.h>
+
+#include "ops/op_util.h"
+#include "ops/ops_compute.h"
+#include "ref/f32_pool2d_ref.h"
+
+static fq_status pool_input(const fq_graph *graph, const fq_node *node, fq_error *err)
+{
+    fq_status status = fq_op_check_arity(node, 1, 1, err);
+    if (status == FQ_OK)
+        status = fq_op_require_f32(graph, node, 0, err);
+    if (status != FQ_OK)
+        return status;
+    const fq_shape *x = &fq_node_input(graph, node, 0)->shape;
+    if (x->rank == 5)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "3-D pooling (input rank 5) is not "
+                           "supported; only 1-D and 2-D");
+    if (x->rank < 3 || x->rank > 4)
+        return fq_op_error(err, FQ_ERR_SHAPE, node, "input rank %d, expects 3 or 4", x->rank);
+    return FQ_OK;
+}
+
+/* The kernel parameters of a MaxPool or AveragePool node. */
+static fq_status pool_params(const fq_graph *graph, const fq_node *node,
+                             fq_pool2d_f32_params *p, fq_error *err)
+{
+    fq_status status = pool_input(graph, node, err);
+    if (status != FQ_OK)
+        return status;
+    const fq_shape *x = &fq_node_input(graph, node, 0)->shape;
+    int spatial = x->rank - 2;
+    int64_t kernel[2];
+    if (fq_node_attr_ints(node, "kernel_shape", kernel, 2) != spatial)
+        return fq_op_error(err, FQ_ERR_SHAPE, node, "kernel_shape must have %d entries",
+                           spatial);
+    bool ceil_mode = graph->opset >= 10 && fq_node_attr_int(node, "ceil_mode", 0) != 0;
+    fq_window win;
+    status = fq_window_resolve(node, x, kernel, ceil_mode, &win, err);
+    if (status != FQ_OK)
+        return status;
+
+    int h = spatial == 2 ? 0 : -1;
+    int w = spatial - 1;
+    *p = (fq_pool2d_f32_params){
+        .planes = x->dims[0] * x->dims[1],
+        .in_h = h >= 0 ? win.in[h] : 1, .in_w = win.in[w],
+        .out_h = h >= 0 ? win.out[h] : 1, .out_w = win.out[w],
+        .kernel_h = h >= 0 ? win.kernel[h] : 1, .kernel_w = win.kernel[w],
+        .stride_h = h >= 0 ? win.stride[h] : 1, .stride_w = win.stride[w],
+        .dilation_h = h >= 0 ? win.dilation[h] : 1, .dilation_w = win.dilation[w],
+        .pad_top = h >= 0 ? win.pad_begin[h] : 0, .pad_left = win.pad_begin[w],
+        .pad_bottom = h >= 0 ? win.pad_end[h] : 0, .pad_right = win.pad_end[w],
+        .count_include_pad = fq_node_attr_int(node, "count_include_pad", 0) != 0};
+    return FQ_OK;
+}
+
+static void set_pool_output(fq_graph *graph, const fq_node *node, const fq_pool2d_f32_params *p)
+{
+    const fq_shape *x = &fq_node_input(graph, node, 0)->shape;
+    fq_shape out = *x;
+    out.dims[x->rank - 1] = p->out_w;
+    if (x->rank == 4)
+        out.dims[2] = p->out_h;
+    fq_op_set_output(graph, node, 0, FQ_DTYPE_F32, &out);
+}
+
+fq_status fq_maxpool_infer(fq_graph *graph, fq_node *node, fq_error *err)
+{
+    fq_status status = fq_op_single_output(node, "Indices", err);
+    fq_pool2d_f32_params p;
+    if (status == FQ_OK)
+        status = pool_params(graph, node, &p, err);
+    if (status == FQ_OK && fq_node_attr_int(node, "storage_order", 0) != 0)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "storage_order %lld is not "
+                           "supported", (long long)fq_node_attr_int(node, "storage_order", 0));
+    if (status == FQ_OK)
+        set_pool_output(graph, node, &p);
+    return status;
+}
+
+fq_status fq_maxpool_exec(const fq_exec_ctx *ctx)
+{
+    fq_pool2d_f32_params p;
+    fq_status status = pool_params(ctx->graph, ctx->node, &p, ctx->err);
+    if (status == FQ_OK)
+        fq_ref_maxpool2d_f32(&p, ctx->inputs[0].data, ctx->outputs[0].data);
+    return status;
+}
+
+fq_status fq_avgpool_infer(fq_graph *graph, fq_node *node, fq_error *err)
+{
+    int64_t dilations[2];
+    int n = fq_node_attr_ints(node, "dilations", dilations, 2);
+    for (int i = 0; i < n; i++)
+        if (dilations[i] != 1)
+            return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "dilations %lld are not "
+                               "supported (AveragePool before opset 19 has none)",
+                               (long long)dilations[i]);
+    fq_pool2d_f32_params p;
+    fq_status status = pool_params(graph, node, &p, err);
+    if (status == FQ_OK)
+        set_pool_output(graph, node, &p);
+    return status;
+}
+
+fq_status fq_avgpool_exec(const fq_exec_ctx *ctx)
+{
+    fq_pool2d_f32_params p;
+    fq_status status = pool_params(ctx->graph, ctx->node, &p, ctx->err);
+    if (status == FQ_OK)
+        fq_ref_avgpool2d_f32(&p, ctx->inputs[0].data, ctx->outputs[0].data);
+    return status;
+}
+
+fq_status fq_global_pool_infer(fq_graph *graph, fq_node *node, fq_error *err)
+{
+    fq_status status = fq_op_check_arity(node, 1, 1, err);
+    if (status == FQ_OK)
+        status = fq_op_require_f32(graph, node, 0, err);
+    if (status != FQ_OK)
+        return status;
+    const fq_shape *x = &fq_node_input(graph, node, 0)->shape;
+    if (x->rank < 3)
+        return fq_op_error(err, FQ_ERR_SHAPE, node, "input rank %d, expects at least 3",
+                           x->rank);
+    fq_shape out = *x;
+    for (int d = 2; d < x->rank; d++) {
+        if (x->dims[d] < 1)
+            return fq_op_error(err, FQ_ERR_SHAPE, node, "empty spatial dimension %d", d);
+        out.dims[d] = 1;
+    }
+    fq_op_set_output(graph, node, 0, FQ_DTYPE_F32, &out);
+    return FQ_OK;
+}
+
+/* Planes (N * C) and elements per plane of a global pool's input. */
+static void global_extent(const fq_tensor *x, int64_t *planes, int64_t *size)
+{
+    *planes = x->shape.dims[0] * x->shape.dims[1];
+    *size = 1;
+    for (int d = 2; d < x->shape.rank; d++)
+        *size *= x->shape.dims[d];
+}
+
+fq_status fq_global_avgpool_exec(const fq_exec_ctx *ctx)
+{
+    int64_t planes, size;
+    global_extent(&ctx->inputs[0], &planes, &size);
+    fq_ref_global_avgpool_f32(planes, size, ctx->inputs[0].data, ctx->outputs[0].data);
+    return FQ_OK;
+}
+
+fq_status fq_global_maxpool_exec(const fq_exec_ctx *ctx)
+{
+    int64_t planes, size;
+    global_extent(&ctx->inputs[0], &planes, &size);
+    fq_ref_global_maxpool_f32(planes, size, ctx->inputs[0].data, ctx->outputs[0].data);
+    return FQ_OK;
+}
