@@ -40,8 +40,8 @@ ninja -C build-asan -j "$jobs" >/dev/null || { echo "run-tests: sanitizer build 
 FQ_GOLDEN_CASES=mobilefacenet_128d/arcface_hanks_112,mobilefacenet_128d/randn_112 \
 FQ_ROBUSTNESS_CUTS=100 FQ_ROBUSTNESS_FLIPS=20 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-  meson test -C build-asan --num-processes "$jobs" --print-errorlogs --no-suite deps --no-suite packaging \
-    --timeout-multiplier 3 >&2 || status=1
+  meson test -C build-asan --num-processes "$jobs" --print-errorlogs \
+    --no-suite deps --no-suite packaging --timeout-multiplier 3 >&2 || status=1
 logs+=(build-asan/meson-logs/testlog.json)
 
 stage "fuzz build (clang, libFuzzer) and a 60 s run of the ONNX reader"
