@@ -4,7 +4,10 @@
 #define FACEQUANT_FQ_H
 
 #include "facequant/alloc.h"
+#include "facequant/face.h"
+#include "facequant/image.h"
 #include "facequant/ir.h"
+#include "facequant/npy.h"
 #include "facequant/onnx.h"
 #include "facequant/ops.h"
 #include "facequant/passes.h"
