@@ -5,7 +5,9 @@ set -euo pipefail
 packages=(
   build-essential pkg-config meson ninja-build python3   # build
   libcmocka-dev                                          # unit tests
-  libcjson-dev                                           # JSON in the golden test (tools later)
+  libcjson-dev                                           # JSON (tools, golden test)
+  libjpeg62-turbo-dev libspng-dev libwebp-dev            # image decoders (tools only)
+  libsqlite3-dev                                         # galleries (tools only)
   libonnx-testdata                                       # ONNX conformance node tests
   clang libclang-rt-14-dev                               # libFuzzer and sanitizer runtimes
   binutils                                               # nm, for the dependency check

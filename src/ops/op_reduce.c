@@ -28,6 +28,9 @@ static fq_status reduce_axes(const fq_graph *graph, const fq_node *node, int64_t
             return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "more than %d axes", FQ_MAX_RANK);
         return FQ_OK;
     }
+    if (fq_node_attr(node, "axes") != NULL)
+        return fq_op_error(err, FQ_ERR_PARSE, node, "axes is an input from opset 13, not an "
+                           "attribute");
     *count = -1;
     if (fq_node_input(graph, node, 1) == NULL)
         return FQ_OK;

@@ -6,6 +6,8 @@
 #include "ref/tensor_binary_ref.h"
 #include "ref/tensor_broadcast_ref.h"
 #include "ref/tensor_cast_ref.h"
+#include "ref/tensor_strided_copy_ref.h"
+#include "test_util.h"
 #include "test_ops_tensor_util.h"
 
 static fq_shape shape_of(int rank, const int64_t *dims)
@@ -75,6 +77,104 @@ static void test_binary_add_matches_naive_broadcast(void **state)
     }
 }
 
+/* Element offset of output index `flat` in a contiguous operand of shape op broadcast to out. */
+static int64_t naive_offset(const fq_shape *out, const fq_shape *op, int64_t flat)
+{
+    int64_t offset = 0, stride = 1;
+    for (int d = out->rank - 1; d >= 0; d--) {
+        int64_t index = flat % out->dims[d];
+        flat /= out->dims[d];
+        int od = d - (out->rank - op->rank);
+        if (od < 0)
+            continue;
+        offset += (op->dims[od] == 1 ? 0 : index) * stride;
+        stride *= op->dims[od];
+    }
+    return offset;
+}
+
+/* Two shapes that broadcast: a random output shape, each operand keeping a random suffix of its
+ * dims with random dims set to 1. */
+static void random_broadcast_pair(fq_shape *a, fq_shape *b)
+{
+    int rank = fq_test_rand_int(0, 4);
+    int64_t dims[4];
+    for (int d = 0; d < rank; d++)
+        dims[d] = fq_test_rand_int(1, 4);
+    fq_shape *ops[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        int r = fq_test_rand_int(0, rank);
+        ops[k]->rank = r;
+        for (int d = 0; d < r; d++)
+            ops[k]->dims[d] = fq_test_rand_int(0, 2) == 0 ? 1 : dims[rank - r + d];
+    }
+}
+
+static void test_binary_sub_matches_naive_broadcast_on_random_shapes(void **state)
+{
+    (void)state;
+    fq_test_seed(7);
+    int64_t a[256], b[256], out[256];
+    for (int i = 0; i < 256; i++) {
+        a[i] = 3 * i + 1;
+        b[i] = 1000 * i;
+    }
+    for (int trial = 0; trial < 500; trial++) {
+        fq_shape sa, sb, so;
+        random_broadcast_pair(&sa, &sb);
+        assert_int_equal(fq_broadcast_shape(&sa, &sb, &so), FQ_OK);
+        const fq_shape *operands[2] = {&sa, &sb};
+        fq_broadcast_plan plan;
+        fq_broadcast_plan_init(&plan, &so, 2, operands);
+        fq_binary_ref(&plan, fq_binary_row_ref(FQ_BINARY_SUB, FQ_DTYPE_I64), a, b, out, 8, 8, 8);
+        for (int64_t i = 0; i < fq_shape_numel(&so); i++)
+            if (out[i] != a[naive_offset(&so, &sa, i)] - b[naive_offset(&so, &sb, i)])
+                fail_msg("trial %d element %lld differs", trial, (long long)i);
+    }
+}
+
+static void test_transpose_matches_naive_on_random_perms(void **state)
+{
+    (void)state;
+    fq_test_seed(11);
+    uint16_t in[256], out[256];
+    for (int i = 0; i < 256; i++)
+        in[i] = (uint16_t)i;
+    for (int trial = 0; trial < 300; trial++) {
+        int rank = fq_test_rand_int(1, 4);
+        int64_t dims[4], strides[4];
+        int perm[4];
+        for (int d = 0; d < rank; d++) {
+            dims[d] = fq_test_rand_int(1, 4);
+            perm[d] = d;
+        }
+        for (int d = rank - 1; d > 0; d--) {
+            int k = fq_test_rand_int(0, d);
+            int t = perm[d];
+            perm[d] = perm[k];
+            perm[k] = t;
+        }
+        for (int d = rank - 1, stride = 1; d >= 0; d--) {
+            strides[d] = stride;
+            stride *= (int)dims[d];
+        }
+        fq_transpose_ref(2, rank, dims, perm, in, out);
+
+        fq_shape so = {.rank = rank};
+        for (int d = 0; d < rank; d++)
+            so.dims[d] = dims[perm[d]];
+        for (int64_t i = 0; i < fq_shape_numel(&so); i++) {
+            int64_t rest = i, offset = 0;
+            for (int d = rank - 1; d >= 0; d--) {
+                offset += rest % so.dims[d] * strides[perm[d]];
+                rest /= so.dims[d];
+            }
+            if (out[i] != in[offset])
+                fail_msg("trial %d element %lld differs", trial, (long long)i);
+        }
+    }
+}
+
 static void test_f16_round_trips_every_non_nan_value(void **state)
 {
     (void)state;
@@ -113,6 +213,8 @@ int main(void)
         cmocka_unit_test(test_plan_of_equal_shapes_is_one_row),
         cmocka_unit_test(test_plan_of_per_channel_operand_has_constant_rows),
         cmocka_unit_test(test_binary_add_matches_naive_broadcast),
+        cmocka_unit_test(test_binary_sub_matches_naive_broadcast_on_random_shapes),
+        cmocka_unit_test(test_transpose_matches_naive_on_random_perms),
         cmocka_unit_test(test_f16_round_trips_every_non_nan_value),
         cmocka_unit_test(test_f16_from_f32_halfway_cases_round_to_even),
         cmocka_unit_test(test_round_half_even),

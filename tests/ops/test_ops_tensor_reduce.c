@@ -30,6 +30,17 @@ static void test_reduce_sum_opset13_axes_input(void **state)
     fq_harness_free(&h);
 }
 
+static void test_reduce_sum_opset13_refuses_axes_attribute(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "ReduceSum", 13);
+    fq_harness_input(&h, FQ_DTYPE_F32, 2, DIMS(2, 3), six, false);
+    fq_harness_attr_ints(&h, "axes", 1, I64S(1));
+    expect_refusal(&h, FQ_ERR_PARSE);
+    fq_harness_free(&h);
+}
+
 static void test_reduce_sum_noop_with_empty_axes_copies(void **state)
 {
     (void)state;
@@ -109,6 +120,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reduce_sum_axes_attribute_keeps_dims),
         cmocka_unit_test(test_reduce_sum_opset13_axes_input),
+        cmocka_unit_test(test_reduce_sum_opset13_refuses_axes_attribute),
         cmocka_unit_test(test_reduce_sum_noop_with_empty_axes_copies),
         cmocka_unit_test(test_reduce_mean_of_all_axes_without_keepdims),
         cmocka_unit_test(test_reduce_mean_spatial_axes_of_nchw),
