@@ -135,7 +135,8 @@ static void print_ops(const fq_graph *g)
             printf("  %-22s %6d %14s %7s\n", tally[t].op, tally[t].count, "?", "");
     }
     if (all_known)
-        printf("  %-22s %6d %14.2f\n", "total", g->n_nodes, (double)total / 1e6);
+        printf("  %-22s %6d %14.2f   (2 FLOPs per multiply-add)\n", "total", g->n_nodes,
+               (double)total / 1e6);
     else
         printf("  FLOPs need known shapes: they show after the passes fix the input size\n");
 }
