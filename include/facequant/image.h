@@ -6,7 +6,8 @@
  *
  * All 8-bit formats are interleaved rows of `stride` bytes. NV21 (Android camera) is a full
  * resolution Y plane followed by an interleaved V/U plane at half resolution, both with `stride`
- * bytes per row; it is converted with BT.601 limited-range coefficients.
+ * bytes per row (at least 2 * ceil(width / 2), so odd widths have room for the last V/U pair);
+ * it is converted with BT.601 limited-range coefficients.
  */
 #ifndef FACEQUANT_IMAGE_H
 #define FACEQUANT_IMAGE_H
