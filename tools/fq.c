@@ -8,6 +8,11 @@
 
 int fq_cmd_inspect(int argc, char **argv);
 int fq_cmd_run(int argc, char **argv);
+int fq_cmd_detect(int argc, char **argv);
+int fq_cmd_enroll(int argc, char **argv);
+int fq_cmd_gallery(int argc, char **argv);
+int fq_cmd_recognize(int argc, char **argv);
+int fq_cmd_verify(int argc, char **argv);
 
 typedef struct command {
     const char *name;
@@ -18,6 +23,11 @@ typedef struct command {
 static const command commands[] = {
     {"inspect", fq_cmd_inspect, "show a model's inputs, outputs, ops, parameters, FLOPs and memory"},
     {"run", fq_cmd_run, "run a model on .npy inputs and write its outputs as .npy files"},
+    {"detect", fq_cmd_detect, "find faces in photos: boxes, scores, landmarks; text, JSON, PNG"},
+    {"enroll", fq_cmd_enroll, "add people from a folder of photos to a gallery"},
+    {"gallery", fq_cmd_gallery, "list the people of a gallery, or remove one"},
+    {"recognize", fq_cmd_recognize, "name the faces of photos from a gallery"},
+    {"verify", fq_cmd_verify, "accuracy, best threshold and ROC AUC on labelled image pairs"},
 };
 
 static void usage(FILE *out)
