@@ -1,19 +1,36 @@
 #!/bin/sh
-# Fills DIR with a seed corpus for fuzz_onnx_reader: the smallest conformance models of Debian's
-# libonnx-testdata and the first 64 KiB of each shared model ($FQ_SHARED, default ../shared).
+# Fills DIR with a seed corpus for a fuzz target. fuzz_onnx_reader (the default): the smallest
+# conformance models of Debian's libonnx-testdata and the first 64 KiB of each shared model
+# ($FQ_SHARED, default ../shared). fuzz_image_decode: the shared photos under 64 KiB and a tiny
+# PPM and PGM.
 set -eu
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 DIR" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+    echo "usage: $0 DIR [TARGET]" >&2
     exit 2
 fi
 dir=$1
+target=${2:-fuzz_onnx_reader}
 count=${FQ_FUZZ_SEED_COUNT:-300}
 here=$(cd "$(dirname "$0")" && pwd)
 shared=${FQ_SHARED:-$here/../../../shared}
 conformance=/usr/share/libonnx-testdata/data/node
 
 mkdir -p "$dir"
+
+if [ "$target" = fuzz_image_decode ]; then
+    if [ -d "$shared/images" ]; then
+        find "$shared/images" -type f \( -name '*.jpg' -o -name '*.png' -o -name '*.webp' \) \
+            -size -64k | head -n 200 | while read -r path; do
+                cp "$path" "$dir/$(basename "$(dirname "$path")")_$(basename "$path")"
+            done
+    fi
+    printf 'P6\n2 2\n255\n' > "$dir/tiny.ppm"
+    head -c 12 /dev/zero >> "$dir/tiny.ppm"
+    printf 'P5\n# gray\n3 1\n255\nabc' > "$dir/tiny.pgm"
+    echo "make-seeds: $(ls "$dir" | wc -l) seeds in $dir" >&2
+    exit 0
+fi
 
 if [ -d "$conformance" ]; then
     # Sizes first, then path: the smallest $count files, named after their test.

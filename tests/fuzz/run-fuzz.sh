@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs fuzz_onnx_reader of BUILD_DIR (configured with -Dfuzz=true) for SECONDS on a fresh seed
-# corpus. Exits non-zero when libFuzzer finds a crash; the crashing input is written to
+# Runs a fuzz target of BUILD_DIR (configured with -Dfuzz=true; $FQ_FUZZ_TARGET, default
+# fuzz_onnx_reader) for SECONDS on a fresh seed corpus. Exits non-zero when libFuzzer finds a crash; the crashing input is written to
 # $FQ_FUZZ_ARTIFACTS (default: the current directory). Extra arguments go to libFuzzer.
 set -eu
 
@@ -12,7 +12,8 @@ build=$1
 seconds=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
-target=$build/tests/fuzz/fuzz_onnx_reader
+name=${FQ_FUZZ_TARGET:-fuzz_onnx_reader}
+target=$build/tests/fuzz/$name
 artifacts=${FQ_FUZZ_ARTIFACTS:-$(pwd)}
 
 if [ ! -x "$target" ]; then
@@ -22,7 +23,7 @@ fi
 
 corpus=$(mktemp -d "${TMPDIR:-/tmp}/fq-fuzz.XXXXXX")
 trap 'rm -rf "$corpus"' EXIT INT TERM
-"$here/make-seeds.sh" "$corpus/seeds"
+"$here/make-seeds.sh" "$corpus/seeds" "$name"
 mkdir -p "$corpus/new"
 
 "$target" -max_len=65536 -seed=1 -max_total_time="$seconds" \
