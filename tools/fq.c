@@ -8,6 +8,7 @@
 
 int fq_cmd_inspect(int argc, char **argv);
 int fq_cmd_run(int argc, char **argv);
+int fq_cmd_cpu(int argc, char **argv);
 int fq_cmd_detect(int argc, char **argv);
 int fq_cmd_enroll(int argc, char **argv);
 int fq_cmd_gallery(int argc, char **argv);
@@ -23,6 +24,7 @@ typedef struct command {
 static const command commands[] = {
     {"inspect", fq_cmd_inspect, "show a model's inputs, outputs, ops, parameters, FLOPs and memory"},
     {"run", fq_cmd_run, "run a model on .npy inputs and write its outputs as .npy files"},
+    {"cpu", fq_cmd_cpu, "show the CPU features, and which kernel each node of a model runs"},
     {"detect", fq_cmd_detect, "find faces in photos: boxes, scores, landmarks; text, JSON, PNG"},
     {"enroll", fq_cmd_enroll, "add people from a folder of photos to a gallery"},
     {"gallery", fq_cmd_gallery, "list the people of a gallery, or remove one"},

@@ -11,6 +11,7 @@
 #ifndef FACEQUANT_OPS_H
 #define FACEQUANT_OPS_H
 
+#include "facequant/cpu.h"
 #include "facequant/ir.h"
 
 #ifdef __cplusplus
@@ -26,6 +27,14 @@ typedef struct fq_tensor {
     const fq_quant *quant; /* NULL or the value's quantization parameters */
 } fq_tensor;
 
+struct fq_threadpool;
+
+/* What a session lets kernels use: the ISA cap (see facequant/cpu.h) and the thread pool. */
+typedef struct fq_kernel_config {
+    fq_isa isa_cap;
+    struct fq_threadpool *pool;  /* NULL: one thread */
+} fq_kernel_config;
+
 typedef struct fq_exec_ctx {
     const fq_graph *graph;
     const fq_node *node;
@@ -36,6 +45,9 @@ typedef struct fq_exec_ctx {
     void *workspace;          /* workspace_size bytes, FQ_ALIGNMENT aligned, or NULL if 0 */
     size_t workspace_size;
     fq_error *err;
+    const void *state;        /* what prepare made for this node, or NULL (constant folding,
+                                 ops without prepare): exec then uses the reference kernel */
+    struct fq_threadpool *pool; /* NULL: run on the calling thread */
 } fq_exec_ctx;
 
 typedef struct fq_op_info {
@@ -52,6 +64,16 @@ typedef struct fq_op_info {
     /* True when the output is the input's bytes reinterpreted (Reshape, Flatten, Squeeze,
      * Unsqueeze, Identity): the memory plan lets output 0 share input 0's buffer. */
     bool is_view;
+    /* Optional, called once per node when a session is created: chooses the kernel for the
+     * session's ISA cap and CPU, packs weights, and allocates *state (NULL is allowed). Sets
+     * *workspace to the scratch bytes exec will need with that state. The graph is read only. */
+    fq_status (*prepare)(const fq_graph *graph, const fq_node *node,
+                         const fq_kernel_config *config, void **state, size_t *workspace,
+                         fq_error *err);
+    /* Frees a state made by prepare. */
+    void (*release)(void *state);
+    /* Name of the kernel a state runs, for `fq cpu MODEL`, such as "f32_gemm_6x16__avx512". */
+    const char *(*kernel_name)(const void *state);
 } fq_op_info;
 
 /* The table, and look-up by name. */

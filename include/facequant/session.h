@@ -24,7 +24,16 @@ typedef struct fq_session_options {
      * session allocate one. fq_session_plan_arena_size tells the size needed. */
     void *arena;
     size_t arena_size;
+    /* Threads for kernels (0 or 1: the calling thread only). Outputs are identical for every
+     * thread count. */
+    int threads;
+    /* ISA cap (facequant/cpu.h). Zero-initialized options mean FQ_ISA_SCALAR, so set it, or
+     * use fq_session_options_default() which sets FQ_ISA_AUTO ($FQ_ISA, else the best). */
+    fq_isa isa;
 } fq_session_options;
+
+/* No arena, one thread, FQ_ISA_AUTO. Passing NULL options to fq_session_create means the same. */
+fq_session_options fq_session_options_default(void);
 
 typedef struct fq_memory_plan_stats {
     size_t arena_bytes;        /* planned arena: intermediates, graph inputs/outputs, workspace */
@@ -33,14 +42,22 @@ typedef struct fq_memory_plan_stats {
     size_t constant_bytes;     /* weights and other constants (held by the graph) */
 } fq_memory_plan_stats;
 
-/* Arena bytes a session of graph would need (for a caller-provided arena). */
-fq_status fq_session_plan_arena_size(const fq_graph *graph, size_t *size, fq_error *err);
+/* Arena bytes a session of graph with these options would need (for a caller-provided arena);
+ * options may be NULL. Kernels are chosen as fq_session_create would, since their workspace
+ * depends on the choice. */
+fq_status fq_session_plan_arena_size(const fq_graph *graph, const fq_session_options *options,
+                                     size_t *size, fq_error *err);
 
 fq_status fq_session_create(const fq_graph *graph, const fq_session_options *options,
                             fq_session **out, fq_error *err);
 void fq_session_free(fq_session *session);
 
 fq_memory_plan_stats fq_session_memory_stats(const fq_session *session);
+/* The ISA cap in force (after FQ_ISA) and the threads used. */
+fq_isa fq_session_isa_cap(const fq_session *session);
+int fq_session_threads(const fq_session *session);
+/* The kernel node n runs: the op's kernel name, or "reference" when it has no choice. */
+const char *fq_session_kernel_name(const fq_session *session, int node);
 
 /* Graph inputs and outputs by position (graph->inputs / graph->outputs order) or name. */
 int fq_session_input_index(const fq_session *session, const char *name);

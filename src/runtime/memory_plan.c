@@ -150,7 +150,8 @@ static void collect_stats(const fq_graph *graph, const block *blocks, fq_memory_
             plan->stats.workspace_bytes = plan->workspace_size[n];
 }
 
-fq_status fq_memory_plan_build(const fq_graph *graph, fq_memory_plan *plan, fq_error *err)
+fq_status fq_memory_plan_build(const fq_graph *graph, const size_t *workspace,
+                               fq_memory_plan *plan, fq_error *err)
 {
     int nv = graph->n_values;
     int nn = graph->n_nodes;
@@ -182,7 +183,8 @@ fq_status fq_memory_plan_build(const fq_graph *graph, fq_memory_plan *plan, fq_e
     for (int n = 0; n < nn; n++) {
         const fq_node *node = &graph->nodes[n];
         const fq_op_info *info = fq_op_get(node->op);
-        size_t ws = info != NULL && info->workspace_size != NULL
+        size_t ws = workspace != NULL ? workspace[n]
+                    : info != NULL && info->workspace_size != NULL
                         ? info->workspace_size(graph, node) : 0;
         plan->workspace_size[n] = ws;
         blocks[nv + n] = (block){align_up(ws), n, n, 0, ws > 0};

@@ -21,7 +21,10 @@ typedef struct fq_memory_plan {
     fq_memory_plan_stats stats;
 } fq_memory_plan;
 
-fq_status fq_memory_plan_build(const fq_graph *graph, fq_memory_plan *plan, fq_error *err);
+/* workspace: per node, the scratch bytes its chosen kernel needs; NULL asks each op's
+ * workspace_size (the reference kernels). */
+fq_status fq_memory_plan_build(const fq_graph *graph, const size_t *workspace,
+                               fq_memory_plan *plan, fq_error *err);
 void fq_memory_plan_free(fq_memory_plan *plan);
 
 #endif

@@ -10,9 +10,21 @@
 #include "facequant/alloc.h"
 #include "facequant/session.h"
 #include "runtime/memory_plan.h"
+#include "runtime/threadpool.h"
+
+/* The kernels chosen for every node: states from the ops' prepare hooks and the workspace each
+ * needs. */
+typedef struct prepared_nodes {
+    void **states;
+    size_t *workspace;
+    int count;
+} prepared_nodes;
 
 struct fq_session {
     const fq_graph *graph;
+    fq_kernel_config config;
+    fq_threadpool *pool;
+    prepared_nodes prepared;
     fq_memory_plan plan;
     unsigned char *arena;
     size_t arena_size;
@@ -41,12 +53,75 @@ static fq_status check_graph(const fq_graph *graph, fq_error *err)
     return FQ_OK;
 }
 
-fq_status fq_session_plan_arena_size(const fq_graph *graph, size_t *size, fq_error *err)
+fq_session_options fq_session_options_default(void)
+{
+    return (fq_session_options){.arena = NULL, .arena_size = 0, .threads = 1,
+                                .isa = FQ_ISA_AUTO};
+}
+
+static void release_nodes(const fq_graph *graph, prepared_nodes *p)
+{
+    for (int n = 0; n < p->count; n++) {
+        const fq_op_info *info = fq_op_get(graph->nodes[n].op);
+        if (p->states[n] != NULL && info->release != NULL)
+            info->release(p->states[n]);
+    }
+    fq_free(p->states);
+    fq_free(p->workspace);
+    p->states = NULL;
+    p->workspace = NULL;
+    p->count = 0;
+}
+
+/* Runs every op's prepare hook (or asks its reference workspace size). */
+static fq_status prepare_nodes(const fq_graph *graph, const fq_kernel_config *config,
+                               prepared_nodes *p, fq_error *err)
+{
+    p->states = fq_calloc((size_t)graph->n_nodes + 1, sizeof(void *));
+    p->workspace = fq_calloc((size_t)graph->n_nodes + 1, sizeof(size_t));
+    p->count = 0;
+    if (p->states == NULL || p->workspace == NULL) {
+        release_nodes(graph, p);
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate kernel states");
+    }
+    for (int n = 0; n < graph->n_nodes; n++) {
+        const fq_node *node = &graph->nodes[n];
+        const fq_op_info *info = fq_op_get(node->op);
+        p->count = n + 1;
+        if (info->prepare != NULL) {
+            fq_status status = info->prepare(graph, node, config, &p->states[n],
+                                             &p->workspace[n], err);
+            if (status != FQ_OK) {
+                release_nodes(graph, p);
+                return status;
+            }
+        } else if (info->workspace_size != NULL) {
+            p->workspace[n] = info->workspace_size(graph, node);
+        }
+    }
+    return FQ_OK;
+}
+
+static fq_kernel_config config_of(const fq_session_options *options)
+{
+    fq_session_options defaults = fq_session_options_default();
+    const fq_session_options *o = options != NULL ? options : &defaults;
+    return (fq_kernel_config){.isa_cap = fq_isa_resolve_cap(o->isa), .pool = NULL};
+}
+
+fq_status fq_session_plan_arena_size(const fq_graph *graph, const fq_session_options *options,
+                                     size_t *size, fq_error *err)
 {
     fq_memory_plan plan;
+    prepared_nodes prepared = {0};
+    fq_kernel_config config = config_of(options);
     fq_status status = check_graph(graph, err);
     if (status == FQ_OK)
-        status = fq_memory_plan_build(graph, &plan, err);
+        status = prepare_nodes(graph, &config, &prepared, err);
+    if (status != FQ_OK)
+        return status;
+    status = fq_memory_plan_build(graph, prepared.workspace, &plan, err);
+    release_nodes(graph, &prepared);
     if (status != FQ_OK)
         return status;
     *size = plan.stats.arena_bytes;
@@ -129,8 +204,15 @@ fq_status fq_session_create(const fq_graph *graph, const fq_session_options *opt
     if (s == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate a session");
     s->graph = graph;
+    s->config = config_of(options);
 
-    status = fq_memory_plan_build(graph, &s->plan, err);
+    int threads = options != NULL && options->threads > 1 ? options->threads : 1;
+    status = fq_threadpool_create(threads, &s->pool, err);
+    s->config.pool = s->pool;
+    if (status == FQ_OK)
+        status = prepare_nodes(graph, &s->config, &s->prepared, err);
+    if (status == FQ_OK)
+        status = fq_memory_plan_build(graph, s->prepared.workspace, &s->plan, err);
     if (status == FQ_OK)
         status = attach_arena(s, options, err);
     if (status == FQ_OK)
@@ -149,6 +231,8 @@ void fq_session_free(fq_session *session)
         return;
     if (session->owns_arena)
         fq_free_aligned(session->arena);
+    release_nodes(session->graph, &session->prepared);
+    fq_threadpool_free(session->pool);
     fq_memory_plan_free(&session->plan);
     fq_free(session->tensors);
     fq_free(session->first_tensor);
@@ -160,6 +244,27 @@ void fq_session_free(fq_session *session)
 fq_memory_plan_stats fq_session_memory_stats(const fq_session *session)
 {
     return session->plan.stats;
+}
+
+fq_isa fq_session_isa_cap(const fq_session *session)
+{
+    return session->config.isa_cap;
+}
+
+int fq_session_threads(const fq_session *session)
+{
+    return fq_threadpool_size(session->pool);
+}
+
+const char *fq_session_kernel_name(const fq_session *session, int node)
+{
+    if (node < 0 || node >= session->graph->n_nodes)
+        return "none";
+    const fq_op_info *info = fq_op_get(session->graph->nodes[node].op);
+    const void *state = session->prepared.states[node];
+    if (info->kernel_name != NULL && state != NULL)
+        return info->kernel_name(state);
+    return "reference";
 }
 
 static int find_by_name(const fq_graph *graph, const int *values, int count, const char *name)
@@ -224,6 +329,8 @@ fq_status fq_session_run(fq_session *session, fq_error *err)
             .workspace = ws_offset == FQ_PLAN_NONE ? NULL : session->arena + ws_offset,
             .workspace_size = session->plan.workspace_size[n],
             .err = err,
+            .state = session->prepared.states[n],
+            .pool = session->pool,
         };
         fq_status status = info->exec(&ctx);
         if (status != FQ_OK)

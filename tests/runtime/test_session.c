@@ -67,7 +67,7 @@ static void test_plan_never_overlaps_values_alive_at_the_same_time(void **state)
     (void)state;
     fq_graph *g = chain_graph();
     fq_memory_plan plan;
-    assert_int_equal(fq_memory_plan_build(g, &plan, NULL), FQ_OK);
+    assert_int_equal(fq_memory_plan_build(g, NULL, &plan, NULL), FQ_OK);
     /* Every node's inputs and outputs are alive together during its step. */
     for (int n = 0; n < g->n_nodes; n++) {
         const fq_node *node = &g->nodes[n];
@@ -113,9 +113,11 @@ static void test_caller_arena_too_small_is_refused(void **state)
     (void)state;
     fq_graph *g = chain_graph();
     size_t need;
-    assert_int_equal(fq_session_plan_arena_size(g, &need, NULL), FQ_OK);
+    assert_int_equal(fq_session_plan_arena_size(g, NULL, &need, NULL), FQ_OK);
     void *arena = fq_malloc_aligned(need);
-    fq_session_options opts = {arena, need - 64};
+    fq_session_options opts = fq_session_options_default();
+    opts.arena = arena;
+    opts.arena_size = need - 64;
     fq_session *s;
     fq_error err;
     assert_int_equal(fq_session_create(g, &opts, &s, &err), FQ_ERR_NO_MEMORY);
@@ -152,9 +154,11 @@ static void test_run_with_caller_arena_makes_no_heap_allocation(void **state)
     (void)state;
     fq_graph *g = chain_graph();
     size_t need;
-    assert_int_equal(fq_session_plan_arena_size(g, &need, NULL), FQ_OK);
+    assert_int_equal(fq_session_plan_arena_size(g, NULL, &need, NULL), FQ_OK);
     void *arena = fq_malloc_aligned(need);
-    fq_session_options opts = {arena, need};
+    fq_session_options opts = fq_session_options_default();
+    opts.arena = arena;
+    opts.arena_size = need;
     fq_session *s;
     assert_int_equal(fq_session_create(g, &opts, &s, NULL), FQ_OK);
     float x[N];
