@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: sets up a fresh Debian 12 machine, builds facequant, and runs every shared face
-# model on its golden inputs, showing how closely each output agrees with ONNX Runtime.
-# Models and references come from $FQ_SHARED (default ../shared beside the checkout).
+# The main job: sets up a fresh Debian 12 machine, builds facequant, runs every shared face
+# model on its golden inputs showing how closely each output agrees with ONNX Runtime, then runs
+# the face pipeline on the shared photos: detect, enroll, recognize, verify.
+# Models, photos and references come from $FQ_SHARED (default ../shared beside the checkout).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -28,8 +29,10 @@ echo "== fq inspect $shared/models/det_500m.onnx --input-size 640x640"
 $fq inspect "$shared/models/det_500m.onnx" --input-size 640x640 || exit 1
 echo
 
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# Outputs stay for a look afterwards: build/main-job/ (t1_faces.png, people.db, pairs.tsv, ...).
+out="$root/build/main-job"
+rm -rf "$out"
+mkdir -p "$out"
 failed=0
 total=0
 while read -r case; do
@@ -52,4 +55,22 @@ done < "$shared/golden/CASES"
 
 echo
 echo "$((total - failed)) of $total golden cases agree with ONNX Runtime"
+
+export FQ_SHARED="$shared"
+images="$shared/images"
+echo
+echo "== fq detect insightface/t1.jpg --draw (boxes and landmarks drawn on a copy)"
+$fq detect "$images/insightface/t1.jpg" --draw "$out/t1_faces.png" || failed=$((failed + 1))
+echo
+echo "== fq enroll face_recognition/train, then fq recognize the held-out test photos"
+$fq enroll "$images/face_recognition/train" --gallery "$out/people.db" || failed=$((failed + 1))
+$fq recognize "$images"/face_recognition/test/*.jpg --gallery "$out/people.db" ||
+  failed=$((failed + 1))
+echo
+echo "== fq verify on pairs of the shared identities"
+ln -s "$images" "$out/images"
+python3 scripts/make-pairs.py "$images" > "$out/pairs.tsv"
+$fq verify "$out/pairs.tsv" || failed=$((failed + 1))
+echo
+echo "outputs of this run are in $out"
 [ "$failed" -eq 0 ]

@@ -10,6 +10,7 @@ set -u
 
 fq=$1
 mode=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -194,27 +195,7 @@ assert sorted(p["name"] for p in d["people"]) == ["alex_lacamoire", "biden", "ki
 # MANIFEST.tsv) and the pre-aligned LFW crop pairs; paths relative to the pairs file.
 make_pairs() {
     ln -s "$shared/images" "$tmp/images"
-    python3 - "$shared/images" > "$tmp/pairs.tsv" <<'EOF'
-import csv, itertools, os, sys
-images = sys.argv[1]
-people = {}
-with open(os.path.join(images, "MANIFEST.tsv"), newline="") as f:
-    for row in csv.DictReader(f, delimiter="\t"):
-        words = row["identity"].split()
-        if not words or words[0].rstrip(":") in ("multi-face", "group", "LFW"):
-            continue
-        people.setdefault(words[0].rstrip(",;"), []).append(row["path"])
-photos = sorted((path, name) for name, paths in people.items() for path in paths)
-print("a\tb\tsame")
-for (a, name_a), (b, name_b) in itertools.combinations(photos, 2):
-    print(f"images/{a}\timages/{b}\t{int(name_a == name_b)}")
-crops = "images/insightface_small_lfw_aligned112"
-with open(os.path.join(images, "insightface_small_lfw_aligned112", "pairs.tsv")) as f:
-    next(f)
-    for line in f:
-        a, b, same = line.split()
-        print(f"{crops}/{a}\t{crops}/{b}\t{same}")
-EOF
+    python3 "$root/scripts/make-pairs.py" "$shared/images" > "$tmp/pairs.tsv"
 }
 
 verify_checks() {
