@@ -32,6 +32,7 @@ typedef struct fq_npy {
 } fq_npy;
 
 fq_status fq_npy_read_memory(const void *data, size_t size, fq_npy *out, fq_error *err);
+/* The two file functions are not in a build with -Dfiles=false (no stdio file system). */
 fq_status fq_npy_read_file(const char *path, fq_npy *out, fq_error *err);
 
 /* Writes fq_shape_numel(shape) * fq_dtype_size(dtype) bytes of data. The file is written to

@@ -22,7 +22,7 @@ extern "C" {
 
 /* Decodes a serialized ModelProto into a new graph. */
 fq_status fq_onnx_read_memory(const void *data, size_t size, fq_graph **out, fq_error *err);
-/* Reads and decodes a file; messages start with the path. */
+/* Reads and decodes a file; messages start with the path. Not in a build with -Dfiles=false. */
 fq_status fq_onnx_read_file(const char *path, fq_graph **out, fq_error *err);
 
 /* Decodes a serialized TensorProto (the .pb files of ONNX's conformance tests) into a new

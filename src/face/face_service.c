@@ -80,6 +80,18 @@ static fq_status model_prepare(face_model *model, const char *path, int width, i
     return FQ_OK;
 }
 
+/* A build with -Dfiles=false has no fq_onnx_read_file: the service refuses model paths there. */
+static fq_status read_model_file(const char *path, fq_graph **graph, fq_error *err)
+{
+#if defined(FQ_HAVE_FILES)
+    return fq_onnx_read_file(path, graph, err);
+#else
+    (void)graph;
+    return fq_error_set(err, FQ_ERR_UNSUPPORTED, "%s: this build of facequant reads no files "
+                        "(-Dfiles=false)", path);
+#endif
+}
+
 /* YuNet lists 12 outputs, 6 of them [N, 1] (cls and obj per stride); SCRFD has one [N, 1] per
  * stride. */
 static fq_detector_family infer_family(const fq_graph *graph)
@@ -96,7 +108,7 @@ static fq_status load_detector(fq_face_service *service, const fq_face_service_o
                                fq_error *err)
 {
     face_model *model = &service->detector;
-    fq_status status = fq_onnx_read_file(opt->detector_path, &model->graph, err);
+    fq_status status = read_model_file(opt->detector_path, &model->graph, err);
     if (status == FQ_OK)
         status = check_image_input(model->graph, opt->detector_path, err);
     if (status != FQ_OK)
@@ -167,7 +179,7 @@ static fq_status load_recognizer(fq_face_service *service, const fq_face_service
                             "square", card->name, card->input_width, card->input_height);
 
     face_model *model = &service->recognizer;
-    fq_status status = fq_onnx_read_file(opt->recognizer_path, &model->graph, err);
+    fq_status status = read_model_file(opt->recognizer_path, &model->graph, err);
     if (status == FQ_OK)
         status = check_image_input(model->graph, opt->recognizer_path, err);
     if (status == FQ_OK)

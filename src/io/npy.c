@@ -428,7 +428,7 @@ fq_status fq_npy_read_memory(const void *data, size_t size, fq_npy *out, fq_erro
     memset(out, 0, sizeof(*out));
 
     const unsigned char *bytes = data;
-    npy_layout layout;
+    npy_layout layout = {0};
     fq_status st = parse_preamble(bytes, size, size, where, &layout, err);
     if (st != FQ_OK)
         return st;
@@ -442,6 +442,8 @@ fq_status fq_npy_read_memory(const void *data, size_t size, fq_npy *out, fq_erro
     return fill_result(&header, bytes + layout.data_start, data_size, where, out, err);
 }
 
+/* The file functions use stdio; a build with -Dfiles=false has only the memory reader. */
+#if defined(FQ_HAVE_FILES)
 static fq_status file_size(FILE *f, const char *path, size_t *size, fq_error *err)
 {
     if (fseek(f, 0, SEEK_END) != 0)
@@ -647,6 +649,7 @@ fq_status fq_npy_write_file(const char *path, fq_dtype dtype, const fq_shape *sh
     fq_free(tmp_path);
     return st;
 }
+#endif
 
 void fq_npy_free(fq_npy *npy)
 {

@@ -1013,6 +1013,8 @@ fq_status fq_onnx_read_memory(const void *data, size_t size, fq_graph **out, fq_
     return FQ_OK;
 }
 
+/* The file reader uses stdio; a build with -Dfiles=false reads from memory only. */
+#if defined(FQ_HAVE_FILES)
 /* Reads a whole file into an fq_malloc buffer. */
 static fq_status read_whole_file(const char *path, void **data, size_t *size, fq_error *err)
 {
@@ -1063,3 +1065,4 @@ fq_status fq_onnx_read_file(const char *path, fq_graph **out, fq_error *err)
         return fq_error_prefix(err, status, "%s", path);
     return FQ_OK;
 }
+#endif
