@@ -23,20 +23,35 @@ stage() {
   echo "== $*" >&2
 }
 
+# meson setup DIR ARGS..., quiet unless it fails.
+configure() {
+  local dir=$1
+  shift
+  [ -f "$dir/build.ninja" ] && return 0
+  meson setup "$dir" "$@" > "$dir.setup.log" 2>&1 && return 0
+  cat "$dir.setup.log" >&2
+  echo "run-tests: configuring $dir failed" >&2
+  return 1
+}
+
+# ninja -C DIR, quiet unless it fails.
+build() {
+  ninja -C "$1" -j "$jobs" > "$1.build.log" 2>&1 && return 0
+  tail -n 60 "$1.build.log" >&2
+  echo "run-tests: building $1 failed" >&2
+  return 1
+}
+
 stage "release build and tests"
-if [ ! -f build-test/build.ninja ]; then
-  meson setup build-test --buildtype=release >/dev/null || status=1
-fi
-ninja -C build-test -j "$jobs" >/dev/null || { echo "run-tests: release build failed" >&2; status=1; }
+configure build-test --buildtype=release || status=1
+build build-test || status=1
 meson test -C build-test --num-processes "$jobs" --print-errorlogs >&2 || status=1
 logs+=(build-test/meson-logs/testlog.json)
 
 stage "sanitizer build (address, undefined) and tests on small inputs"
-if [ ! -f build-asan/build.ninja ]; then
-  meson setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
-    -Db_lundef=false >/dev/null || status=1
-fi
-ninja -C build-asan -j "$jobs" >/dev/null || { echo "run-tests: sanitizer build failed" >&2; status=1; }
+configure build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
+  -Db_lundef=false || status=1
+build build-asan || status=1
 FQ_GOLDEN_CASES=mobilefacenet_128d/arcface_hanks_112,mobilefacenet_128d/randn_112 \
 FQ_ROBUSTNESS_CUTS=100 FQ_ROBUSTNESS_FLIPS=20 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
@@ -45,11 +60,9 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 logs+=(build-asan/meson-logs/testlog.json)
 
 stage "fuzz build (clang, libFuzzer) and a 60 s run of the ONNX reader"
-if [ ! -f build-fuzz/build.ninja ]; then
-  CC=clang meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true \
-    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || status=1
-fi
-ninja -C build-fuzz -j "$jobs" >/dev/null || { echo "run-tests: fuzz build failed" >&2; status=1; }
+CC=clang configure build-fuzz --buildtype=debugoptimized -Dfuzz=true \
+  -Db_sanitize=address,undefined -Db_lundef=false || status=1
+build build-fuzz || status=1
 meson test -C build-fuzz --suite fuzz --print-errorlogs >&2 || status=1
 logs+=(build-fuzz/meson-logs/testlog.json)
 
