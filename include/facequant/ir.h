@@ -82,6 +82,9 @@ typedef struct fq_value {
     fq_shape shape;
     char *dim_param[FQ_MAX_RANK]; /* symbolic names of unknown dims, or NULL */
     void *data;                    /* constant data, fq_shape_numel * fq_dtype_size bytes */
+    bool data_borrowed;            /* data lies in memory the graph does not own (a mapped
+                                      .fqm file or a caller's buffer, see fq_graph.backing):
+                                      never freed or written through this value */
     fq_quant quant;
     bool is_output;                /* listed in the graph outputs */
 } fq_value;
@@ -155,6 +158,10 @@ typedef struct fq_graph {
     int64_t ir_version;
     char *name;
     char *producer;
+    /* Memory that borrowed constant data lies in (a file mapping, say), released by
+     * fq_graph_free through backing_release; NULL when every constant is owned. */
+    void *backing;
+    void (*backing_release)(void *backing);
 } fq_graph;
 
 fq_status fq_graph_create(fq_graph **out, fq_error *err);

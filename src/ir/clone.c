@@ -25,6 +25,7 @@ static bool clone_value(fq_value *dst, const fq_value *src)
 {
     *dst = *src;
     dst->data = NULL;
+    dst->data_borrowed = false; /* a clone owns copies of everything */
     dst->name = NULL;
     dst->quant.scale = NULL;
     dst->quant.zero_point = NULL;

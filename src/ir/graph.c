@@ -100,7 +100,8 @@ static void value_free(fq_value *value)
     fq_free(value->name);
     for (int i = 0; i < FQ_MAX_RANK; i++)
         fq_free(value->dim_param[i]);
-    fq_free_aligned(value->data);
+    if (!value->data_borrowed)
+        fq_free_aligned(value->data);
     quant_free(&value->quant);
 }
 
@@ -141,6 +142,8 @@ void fq_graph_free(fq_graph *graph)
     fq_free(graph->outputs);
     fq_free(graph->name);
     fq_free(graph->producer);
+    if (graph->backing != NULL && graph->backing_release != NULL)
+        graph->backing_release(graph->backing);
     fq_free(graph);
 }
 
@@ -202,8 +205,10 @@ fq_status fq_value_set_data(fq_graph *graph, int index, const void *data, bool t
         if (bytes > 0)
             memcpy(copy, data, bytes);
     }
-    fq_free_aligned(value->data);
+    if (!value->data_borrowed)
+        fq_free_aligned(value->data);
     value->data = copy;
+    value->data_borrowed = false;
     value->kind = FQ_VALUE_CONSTANT;
     return FQ_OK;
 }
