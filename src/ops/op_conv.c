@@ -2,9 +2,11 @@
  * bias and the fused activation of node->act. 3-D convolution is not supported. */
 #include <string.h>
 
+#include "f32_conv.h"
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
 #include "ref/f32_conv2d_ref.h"
+#include "runtime/threadpool.h"
 
 /* Input positions: X, W, optional B; a fused PRELU's slopes come last. */
 static int slope_input(const fq_node *node)
@@ -185,8 +187,70 @@ size_t fq_conv_workspace_size(const fq_graph *graph, const fq_node *node)
     return fq_ref_conv2d_f32_workspace_size(&p);
 }
 
+static bool is_constant(const fq_graph *graph, const fq_node *node, int input)
+{
+    if (input < 0)
+        return true;
+    const fq_value *v = fq_node_input(graph, node, input);
+    return v->kind == FQ_VALUE_CONSTANT && v->data != NULL;
+}
+
+/* Plans the fast kernels when the weights and the bias are constants; otherwise exec keeps the
+ * reference path (state NULL). */
+fq_status fq_conv_prepare(const fq_graph *graph, const fq_node *node,
+                          const fq_kernel_config *config, void **state, size_t *workspace,
+                          fq_error *err)
+{
+    fq_conv2d_f32_params p;
+    *state = NULL;
+    fq_status status = conv_params(graph, node, &p, err);
+    if (status != FQ_OK)
+        return status;
+    *workspace = fq_ref_conv2d_f32_workspace_size(&p);
+    int b = bias_input(node);
+    if (!is_constant(graph, node, 1) || !is_constant(graph, node, b))
+        return FQ_OK;
+
+    const float *bias = b >= 0 ? fq_node_input(graph, node, b)->data : NULL;
+    fq_f32_conv_plan *plan;
+    fq_error plan_err = {0};
+    status = fq_f32_conv_plan_create(&p, fq_node_input(graph, node, 1)->data, bias,
+                                     config->isa_cap, fq_threadpool_size(config->pool), &plan,
+                                     &plan_err);
+    if (status != FQ_OK)
+        return fq_op_error(err, status, node, "%s", plan_err.message);
+    *state = plan;
+    *workspace = plan->workspace;
+    return FQ_OK;
+}
+
+void fq_conv_release(void *state)
+{
+    fq_f32_conv_plan_free(state);
+}
+
+const char *fq_conv_kernel_name(const void *state)
+{
+    return ((const fq_f32_conv_plan *)state)->name;
+}
+
+static fq_status exec_planned(const fq_exec_ctx *ctx, const fq_f32_conv_plan *plan)
+{
+    if (ctx->workspace_size < plan->workspace)
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
+                           "too small", ctx->workspace_size);
+    int s = slope_input(ctx->node);
+    const float *slopes = s >= 0 ? ctx->inputs[s].data : NULL;
+    int64_t count = s >= 0 ? fq_shape_numel(&ctx->inputs[s].shape) : 0;
+    fq_f32_conv_run(plan, ctx->inputs[0].data, slopes, count, ctx->outputs[0].data,
+                    ctx->workspace, ctx->pool);
+    return FQ_OK;
+}
+
 fq_status fq_conv_exec(const fq_exec_ctx *ctx)
 {
+    if (ctx->state != NULL)
+        return exec_planned(ctx, ctx->state);
     fq_conv2d_f32_params p;
     fq_status status = conv_params(ctx->graph, ctx->node, &p, ctx->err);
     if (status != FQ_OK)

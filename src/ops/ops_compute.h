@@ -32,6 +32,11 @@ fq_status fq_op_single_output(const fq_node *node, const char *what, fq_error *e
 fq_status fq_conv_infer(fq_graph *graph, fq_node *node, fq_error *err);
 size_t fq_conv_workspace_size(const fq_graph *graph, const fq_node *node);
 fq_status fq_conv_exec(const fq_exec_ctx *ctx);
+fq_status fq_conv_prepare(const fq_graph *graph, const fq_node *node,
+                          const fq_kernel_config *config, void **state, size_t *workspace,
+                          fq_error *err);
+void fq_conv_release(void *state);
+const char *fq_conv_kernel_name(const void *state);
 int64_t fq_conv_flops(const fq_graph *graph, const fq_node *node);
 
 fq_status fq_gemm_infer(fq_graph *graph, fq_node *node, fq_error *err);

@@ -1,0 +1,55 @@
+/* fp32 2-D convolution through the fast kernels: a plan made once per node (kernel choice,
+ * packed weights, workspace size), run on every call.
+ *
+ * Paths, chosen from the shape:
+ *   pointwise  1x1, stride 1, no padding: per group one GEMM (f32_gemm.h) of the packed weights
+ *              with the NCHW input read as in_channels x HW;
+ *   im2col     every other grouped or dense convolution: the GEMM driver builds each kc x nr
+ *              panel of the im2col matrix straight into its workspace;
+ *   depthwise  one input and one output channel per group: the 3x3 stride-1 and stride-2 SIMD
+ *              kernels of f32_dwconv.h when dilation is 1, else the reference plane loop; the
+ *              planes are spread over threads.
+ * Every output element is computed by one thread in a fixed order, so results do not depend on
+ * the thread count. */
+#ifndef FQ_KERNELS_F32_CONV_H
+#define FQ_KERNELS_F32_CONV_H
+
+#include "f32_dwconv.h"
+#include "f32_gemm.h"
+#include "ref/f32_conv2d_ref.h"
+
+struct fq_threadpool;
+
+typedef enum fq_f32_conv_path {
+    FQ_F32_CONV_POINTWISE,
+    FQ_F32_CONV_IM2COL,
+    FQ_F32_CONV_DEPTHWISE,
+} fq_f32_conv_path;
+
+typedef struct fq_f32_conv_plan {
+    fq_conv2d_f32_params p;        /* act.slopes is set per run */
+    fq_f32_conv_path path;
+    const fq_f32_gemm_kernel *gemm; /* pointwise, im2col */
+    fq_f32_gemm_packed *packed;     /* one per group */
+    const fq_f32_dwconv_kernel *dw; /* depthwise 3x3 kernel, or NULL: reference planes */
+    float *dw_weights;              /* depthwise: a copy of the weights and the bias */
+    float *dw_bias;
+    int slots;                      /* concurrent tasks the workspace is sized for */
+    size_t workspace;
+    char name[64];
+} fq_f32_conv_plan;
+
+/* Plans p with weights w (OIHW) and bias (NULL: zero) for kernels under cap, with workspace for
+ * `threads` threads. */
+fq_status fq_f32_conv_plan_create(const fq_conv2d_f32_params *p, const float *w,
+                                  const float *bias, fq_isa cap, int threads,
+                                  fq_f32_conv_plan **out, fq_error *err);
+void fq_f32_conv_plan_free(fq_f32_conv_plan *plan);
+
+/* y = conv(x); slopes are the PRELU slopes (slope_count values) or NULL. workspace has
+ * plan->workspace bytes. */
+void fq_f32_conv_run(const fq_f32_conv_plan *plan, const float *x, const float *slopes,
+                     int64_t slope_count, float *y, void *workspace,
+                     struct fq_threadpool *pool);
+
+#endif

@@ -1,0 +1,277 @@
+/* fp32 GEMM: kernel selection, weight packing and the blocked, threaded driver (the layout and
+ * the microkernel contract are in f32_gemm.h). */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "f32_gemm.h"
+#include "facequant/alloc.h"
+#include "runtime/threadpool.h"
+
+static const fq_f32_gemm_kernel scalar_4x8 = {
+    "f32_gemm_4x8__scalar", FQ_ISA_SCALAR, 4, 8, 256, fq_f32_gemm_ukernel_4x8__scalar};
+#if defined(FQ_HAVE_ISA_SSE41)
+static const fq_f32_gemm_kernel sse41_4x8 = {
+    "f32_gemm_4x8__sse41", FQ_ISA_SSE41, 4, 8, 256, fq_f32_gemm_ukernel_4x8__sse41};
+#endif
+#if defined(FQ_HAVE_ISA_AVX2)
+static const fq_f32_gemm_kernel avx2_6x16 = {
+    "f32_gemm_6x16__avx2", FQ_ISA_AVX2, 6, 16, 256, fq_f32_gemm_ukernel_6x16__avx2};
+#endif
+#if defined(FQ_HAVE_ISA_AVX512)
+static const fq_f32_gemm_kernel avx512_12x32 = {
+    "f32_gemm_12x32__avx512", FQ_ISA_AVX512, 12, 32, 256, fq_f32_gemm_ukernel_12x32__avx512};
+static const fq_f32_gemm_kernel avx512_8x32 = {
+    "f32_gemm_8x32__avx512", FQ_ISA_AVX512, 8, 32, 256, fq_f32_gemm_ukernel_8x32__avx512};
+#endif
+#if defined(FQ_KERNELS_AARCH64) && defined(FQ_HAVE_ISA_NEON)
+static const fq_f32_gemm_kernel neon_8x12 = {
+    "f32_gemm_8x12__neon", FQ_ISA_NEON, 8, 12, 256, fq_f32_gemm_ukernel_8x12__neon};
+#endif
+#if defined(FQ_HAVE_ISA_NEON)
+static const fq_f32_gemm_kernel neon_4x8 = {
+    "f32_gemm_4x8__neon", FQ_ISA_NEON, 4, 8, 256, fq_f32_gemm_ukernel_4x8__neon};
+#endif
+
+/* Best first; fq_f32_gemm_select takes the first one allowed. */
+static const fq_f32_gemm_kernel *const kernels[] = {
+#if defined(FQ_HAVE_ISA_AVX512)
+    &avx512_12x32,
+    &avx512_8x32,
+#endif
+#if defined(FQ_HAVE_ISA_AVX2)
+    &avx2_6x16,
+#endif
+#if defined(FQ_HAVE_ISA_SSE41)
+    &sse41_4x8,
+#endif
+#if defined(FQ_KERNELS_AARCH64) && defined(FQ_HAVE_ISA_NEON)
+    &neon_8x12,
+#endif
+#if defined(FQ_HAVE_ISA_NEON)
+    &neon_4x8,
+#endif
+    &scalar_4x8,
+};
+
+const fq_f32_gemm_kernel *const *fq_f32_gemm_kernels(int *count)
+{
+    *count = (int)(sizeof(kernels) / sizeof(kernels[0]));
+    return kernels;
+}
+
+const fq_f32_gemm_kernel *fq_f32_gemm_select(fq_isa cap)
+{
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    for (int i = 0; i < count; i++)
+        if (fq_isa_allowed(all[i]->isa, cap))
+            return all[i];
+    return &scalar_4x8;
+}
+
+/* Among the kernels of the best ISA allowed, the tile height that pads m the least (ties go
+ * to the taller tile, which loads less per multiply-add). */
+const fq_f32_gemm_kernel *fq_f32_gemm_select_rows(fq_isa cap, int64_t m)
+{
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    const fq_f32_gemm_kernel *best = fq_f32_gemm_select(cap);
+    int64_t best_rows = (m + best->mr - 1) / best->mr * best->mr;
+    for (int i = 0; i < count; i++) {
+        int64_t rows = (m + all[i]->mr - 1) / all[i]->mr * all[i]->mr;
+        if (all[i]->isa == best->isa && rows < best_rows) {
+            best = all[i];
+            best_rows = rows;
+        }
+    }
+    return best;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int64_t depth_blocks(int64_t k, int kc)
+{
+    return k > 0 ? (k + kc - 1) / kc : 1;
+}
+
+/* Floats of one packed panel: a bias slot per depth block and MR weights per depth row. */
+static size_t panel_floats(int64_t k, int mr, int kc)
+{
+    return (size_t)(depth_blocks(k, kc) + k) * (size_t)mr;
+}
+
+static void pack_panel(const fq_f32_gemm_packed *p, int64_t i0, const float *w, int64_t w_stride,
+                       const float *bias, float scale, float *out)
+{
+    int64_t rows = min64(p->mr, p->m - i0);
+    for (int64_t k0 = 0; k0 < p->k || k0 == 0; k0 += p->kc) {
+        int64_t kb = min64(p->kc, p->k - k0);
+        for (int64_t r = 0; r < rows; r++)
+            out[r] = k0 == 0 && bias != NULL ? bias[i0 + r] : 0.0f;
+        out += p->mr;
+        for (int64_t k = k0; k < k0 + kb; k++, out += p->mr)
+            for (int64_t r = 0; r < rows; r++)
+                out[r] = w[(i0 + r) * w_stride + k] * scale;
+    }
+}
+
+fq_status fq_f32_gemm_pack(const fq_f32_gemm_kernel *kernel, int64_t m, int64_t k,
+                           const float *w, int64_t w_stride, const float *bias, float scale,
+                           fq_f32_gemm_packed *out, fq_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (m < 1 || k < 0 || w_stride < k)
+        return fq_error_set(err, FQ_ERR_INVALID_ARG, "cannot pack a %lld x %lld weight matrix "
+                            "with row stride %lld", (long long)m, (long long)k,
+                            (long long)w_stride);
+    int64_t panels = (m + kernel->mr - 1) / kernel->mr;
+    size_t per_panel = panel_floats(k, kernel->mr, kernel->kc);
+    out->m = m;
+    out->k = k;
+    out->mr = kernel->mr;
+    out->kc = kernel->kc;
+    out->floats = (size_t)panels * per_panel;
+    out->data = fq_malloc_aligned(out->floats * sizeof(float));
+    if (out->data == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate %zu bytes of packed "
+                            "weights", out->floats * sizeof(float));
+    memset(out->data, 0, out->floats * sizeof(float));
+    for (int64_t p = 0; p < panels; p++)
+        pack_panel(out, p * kernel->mr, w, w_stride, bias, scale, out->data + p * per_panel);
+    return FQ_OK;
+}
+
+void fq_f32_gemm_packed_free(fq_f32_gemm_packed *packed)
+{
+    fq_free_aligned(packed->data);
+    memset(packed, 0, sizeof(*packed));
+}
+
+/* Per task: one kc x nr panel of X, rounded up to whole cache lines. */
+static size_t slot_floats(const fq_f32_gemm_kernel *kernel)
+{
+    size_t floats = (size_t)kernel->kc * (size_t)kernel->nr;
+    return (floats + 15) & ~(size_t)15;
+}
+
+size_t fq_f32_gemm_workspace_size(const fq_f32_gemm_kernel *kernel, int slots)
+{
+    return slot_floats(kernel) * sizeof(float) * (size_t)(slots > 1 ? slots : 1);
+}
+
+typedef struct gemm_job {
+    const fq_f32_gemm_kernel *kernel;
+    const fq_f32_gemm_packed *w;
+    int64_t n;
+    const fq_f32_gemm_input *x;
+    float *c;
+    int64_t c_stride;
+    const fq_epilogue_f32 *act;
+    fq_f32_gemm_params params;
+    bool per_row_slopes;
+    float *workspace;
+    size_t panels;
+    atomic_size_t next;
+} gemm_job;
+
+static void pack_rows(const fq_f32_gemm_input *x, int64_t k0, int64_t kc, int64_t j0,
+                      int64_t nc, int nr, float *panel)
+{
+    for (int64_t k = 0; k < kc; k++) {
+        const float *src = x->x + (k0 + k) * x->x_stride + j0;
+        float *dst = panel + k * nr;
+        memcpy(dst, src, (size_t)nc * sizeof(float));
+        for (int64_t j = nc; j < nr; j++)
+            dst[j] = 0.0f;
+    }
+}
+
+static void run_rows(const gemm_job *job, int64_t j0, int64_t nc, int64_t k0, int64_t kb,
+                     const float *xp, size_t x_stride)
+{
+    const fq_f32_gemm_packed *w = job->w;
+    size_t per_panel = panel_floats(w->k, w->mr, w->kc);
+    size_t block = (size_t)(k0 / w->kc + k0) * (size_t)w->mr;
+    unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
+                     (k0 + kb >= w->k ? FQ_F32_GEMM_LAST : 0u);
+    fq_f32_gemm_params params = job->params;
+    for (int64_t i0 = 0; i0 < w->m; i0 += w->mr) {
+        if (job->per_row_slopes)
+            params.slopes = job->act->slopes + i0;
+        job->kernel->ukernel((size_t)min64(w->mr, w->m - i0), (size_t)nc, (size_t)kb, xp,
+                             x_stride, w->data + (size_t)(i0 / w->mr) * per_panel + block,
+                             job->c + i0 * job->c_stride + j0,
+                             (size_t)job->c_stride * sizeof(float), flags, &params);
+    }
+}
+
+static void run_panel(const gemm_job *job, size_t index, float *scratch)
+{
+    const fq_f32_gemm_input *x = job->x;
+    int nr = job->kernel->nr;
+    int64_t j0 = (int64_t)index * nr;
+    int64_t nc = min64(nr, job->n - j0);
+    bool pack = x->pack != NULL || nc < nr;
+    for (int64_t k0 = 0; k0 < job->w->k || k0 == 0; k0 += job->w->kc) {
+        int64_t kb = min64(job->w->kc, job->w->k - k0);
+        const float *xp = scratch;
+        size_t x_stride = (size_t)nr * sizeof(float);
+        if (x->pack != NULL) {
+            x->pack(x->pack_ctx, k0, kb, j0, nc, nr, scratch);
+        } else if (pack) {
+            pack_rows(x, k0, kb, j0, nc, nr, scratch);
+        } else {
+            xp = x->x + k0 * x->x_stride + j0;
+            x_stride = (size_t)x->x_stride * sizeof(float);
+        }
+        run_rows(job, j0, nc, k0, kb, xp, x_stride);
+    }
+    if (job->act->kind == FQ_EPILOGUE_F32_SIGMOID)
+        for (int64_t i = 0; i < job->w->m; i++)
+            fq_ref_bias_activation_f32(job->c + i * job->c_stride + j0, nc, 0.0f, job->act, i);
+}
+
+/* One slot of the pool: takes column panels until none are left. */
+static void run_slot(void *ctx, size_t slot)
+{
+    gemm_job *job = ctx;
+    float *scratch = job->workspace + slot * slot_floats(job->kernel);
+    for (;;) {
+        size_t index = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (index >= job->panels)
+            return;
+        run_panel(job, index, scratch);
+    }
+}
+
+static fq_f32_gemm_params kernel_params(const fq_epilogue_f32 *act, bool *per_row)
+{
+    fq_f32_gemm_params p = {.kind = act->kind, .alpha = act->alpha, .beta = act->beta};
+    *per_row = false;
+    if (act->kind == FQ_EPILOGUE_F32_PRELU && act->slope_count > 1) {
+        *per_row = true;
+    } else if (act->kind == FQ_EPILOGUE_F32_PRELU) {
+        p.kind = FQ_EPILOGUE_F32_LEAKY_RELU;
+        p.alpha = act->slope_count == 1 ? act->slopes[0] : 0.0f;
+    }
+    return p;
+}
+
+void fq_f32_gemm_run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t n,
+                     const fq_f32_gemm_input *x, float *c, int64_t c_stride,
+                     const fq_epilogue_f32 *act, void *workspace, struct fq_threadpool *pool)
+{
+    if (n <= 0)
+        return;
+    gemm_job job = {.kernel = kernel, .w = w, .n = n, .x = x, .c = c, .c_stride = c_stride,
+                    .act = act, .workspace = workspace,
+                    .panels = (size_t)((n + kernel->nr - 1) / kernel->nr)};
+    job.params = kernel_params(act, &job.per_row_slopes);
+    atomic_init(&job.next, 0);
+    size_t slots = (size_t)fq_threadpool_size(pool);
+    fq_threadpool_parallel_for(pool, slots < job.panels ? slots : job.panels, run_slot, &job);
+}

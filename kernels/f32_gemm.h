@@ -1,0 +1,147 @@
+/* fp32 GEMM family: microkernels per ISA, the packed-weight layout, packing, selection and the
+ * blocked, threaded driver that convolutions and Gemm use.
+ *
+ * The product is C[M x N] = W[M x K] * X[K x N] + bias[M], then an activation. W is the constant
+ * operand (convolution weights OIHW read as M x K, or a Gemm's B transposed), packed once; X is
+ * the data (an NCHW input read as K x HW, or an im2col of it), so output channels are the rows
+ * of C and pixels its columns: a row of C is a contiguous run of one NCHW output plane, and the
+ * vector lanes of every kernel run along pixels.
+ *
+ * Packed weights, per panel of MR rows (the last panel padded with zero rows) and, inside it,
+ * per depth block of KC rows of X (the last block shorter):
+ *
+ *     [MR floats: the panel's bias in the first block, zero in later blocks]
+ *     [kc x MR floats: W[r][k] at k * MR + r, for k in the block]
+ *
+ * Microkernel contract (every ISA, every tile):
+ *
+ *     ukernel(mr, nc, kc, x, x_stride, w, c, c_stride, flags, params)
+ *
+ * computes rows [0, mr) and columns [0, nc) of one tile, 1 <= mr <= MR, 1 <= nc <= NR:
+ *   x         kc rows of X, x_stride bytes apart, NR floats readable in each row (the driver
+ *             packs short blocks into a zero-padded panel);
+ *   w         one depth block of one packed panel (bias slot, then kc x MR weights);
+ *   c         mr rows of C, c_stride bytes apart; only columns [0, nc) are read or written;
+ *   flags     FQ_F32_GEMM_FIRST: sums start from the bias slot, else from C (a later depth
+ *             block); FQ_F32_GEMM_LAST: the activation of params is applied before storing;
+ *   params    the fused activation; PRELU slopes are per row, params->slopes[r] for row r.
+ * Sums run over k in increasing order starting from the bias, with FMA where the ISA has it, so
+ * a result differs from the reference (sum, then bias, no FMA) by rounding only: the tests hold
+ * every kernel to |simd - ref| <= 1e-5 * (sum over k of |w * x| + |bias|) + 1e-6, a bound on the
+ * rounding error of any summation order. Sigmoid is not applied by microkernels: the driver runs
+ * the reference sigmoid over finished rows, so it is bit-identical to the reference.
+ */
+#ifndef FQ_KERNELS_F32_GEMM_H
+#define FQ_KERNELS_F32_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "facequant/cpu.h"
+#include "facequant/status.h"
+#include "ref/f32_bias_activation_ref.h"
+
+struct fq_threadpool;
+
+enum { FQ_F32_GEMM_FIRST = 1, FQ_F32_GEMM_LAST = 2 };
+
+/* Activation a microkernel applies under FQ_F32_GEMM_LAST. kind is one of NONE, RELU, CLIP
+ * (alpha = min, beta = max), LEAKY_RELU (alpha) and PRELU (slopes per row); SIGMOID is treated
+ * as NONE by microkernels (see above). */
+typedef struct fq_f32_gemm_params {
+    fq_epilogue_f32_kind kind;
+    float alpha;
+    float beta;
+    const float *slopes;
+} fq_f32_gemm_params;
+
+typedef void (*fq_f32_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *x,
+                                       size_t x_stride, const float *w, float *c,
+                                       size_t c_stride, unsigned flags,
+                                       const fq_f32_gemm_params *params);
+
+typedef struct fq_f32_gemm_kernel {
+    const char *name;      /* "f32_gemm_12x32__avx512" */
+    fq_isa isa;
+    int mr;                /* rows per tile (output channels) */
+    int nr;                /* columns per tile (pixels), a multiple of the vector width */
+    int kc;                /* depth block: a kc x nr panel of X stays in L1 */
+    fq_f32_gemm_ukernel_fn ukernel;
+} fq_f32_gemm_kernel;
+
+/* The best kernel allowed under cap on this CPU (the portable scalar one when no SIMD kernel
+ * is). Never NULL. */
+const fq_f32_gemm_kernel *fq_f32_gemm_select(fq_isa cap);
+/* Like fq_f32_gemm_select, then among kernels of the same ISA the one whose tile height pads
+ * m rows the least. */
+const fq_f32_gemm_kernel *fq_f32_gemm_select_rows(fq_isa cap, int64_t m);
+/* Every compiled kernel, best first, ending with the scalar one; *count gets their number. */
+const fq_f32_gemm_kernel *const *fq_f32_gemm_kernels(int *count);
+
+/* Weights packed for one kernel; data is FQ_ALIGNMENT aligned, freed by fq_f32_gemm_packed_free. */
+typedef struct fq_f32_gemm_packed {
+    int64_t m, k;
+    int mr, kc;
+    float *data;
+    size_t floats;
+} fq_f32_gemm_packed;
+
+/* Packs W (m x k, rows w_stride floats apart) and bias (m values, or NULL for zero) for kernel.
+ * scale multiplies every weight (Gemm's alpha; 1 otherwise). */
+fq_status fq_f32_gemm_pack(const fq_f32_gemm_kernel *kernel, int64_t m, int64_t k,
+                           const float *w, int64_t w_stride, const float *bias, float scale,
+                           fq_f32_gemm_packed *out, fq_error *err);
+void fq_f32_gemm_packed_free(fq_f32_gemm_packed *packed);
+
+/* Fills panel (kc x nr floats, row k at panel + k * nr) with rows [k0, k0 + kc) and columns
+ * [j0, j0 + nc) of X, zero in columns [nc, nr). ctx describes X. */
+typedef void (*fq_f32_gemm_pack_x_fn)(const void *ctx, int64_t k0, int64_t kc, int64_t j0,
+                                      int64_t nc, int nr, float *panel);
+
+/* X as the driver reads it: either rows of a matrix (rows x_stride floats apart, packed only
+ * where packing pays), or a packing function (im2col) that builds every panel. */
+typedef struct fq_f32_gemm_input {
+    const float *x;
+    int64_t x_stride;
+    fq_f32_gemm_pack_x_fn pack;
+    const void *pack_ctx;
+} fq_f32_gemm_input;
+
+/* Workspace bytes fq_f32_gemm_run needs for one of `slots` concurrent tasks. */
+size_t fq_f32_gemm_workspace_size(const fq_f32_gemm_kernel *kernel, int slots);
+
+/* C (m x n, rows c_stride floats apart) = packed W * X + bias, activation act (PRELU slopes
+ * per row; slope_count 1 means one slope for all rows). Column panels of nr are spread over
+ * pool's threads; every element is computed by one thread in the same order whatever the
+ * thread count. workspace has fq_f32_gemm_workspace_size(kernel, threads of pool) bytes. */
+void fq_f32_gemm_run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t n,
+                     const fq_f32_gemm_input *x, float *c, int64_t c_stride,
+                     const fq_epilogue_f32 *act, void *workspace, struct fq_threadpool *pool);
+
+/* Kernels per ISA (defined where FQ_HAVE_ISA_<NAME> is). */
+void fq_f32_gemm_ukernel_4x8__scalar(size_t mr, size_t nc, size_t kc, const float *x,
+                                     size_t x_stride, const float *w, float *c,
+                                     size_t c_stride, unsigned flags,
+                                     const fq_f32_gemm_params *params);
+void fq_f32_gemm_ukernel_4x8__sse41(size_t mr, size_t nc, size_t kc, const float *x,
+                                    size_t x_stride, const float *w, float *c, size_t c_stride,
+                                    unsigned flags, const fq_f32_gemm_params *params);
+void fq_f32_gemm_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *x,
+                                    size_t x_stride, const float *w, float *c, size_t c_stride,
+                                    unsigned flags, const fq_f32_gemm_params *params);
+void fq_f32_gemm_ukernel_12x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
+                                       size_t x_stride, const float *w, float *c,
+                                       size_t c_stride, unsigned flags,
+                                       const fq_f32_gemm_params *params);
+void fq_f32_gemm_ukernel_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
+                                      size_t x_stride, const float *w, float *c,
+                                      size_t c_stride, unsigned flags,
+                                      const fq_f32_gemm_params *params);
+void fq_f32_gemm_ukernel_8x12__neon(size_t mr, size_t nc, size_t kc, const float *x,
+                                    size_t x_stride, const float *w, float *c, size_t c_stride,
+                                    unsigned flags, const fq_f32_gemm_params *params);
+void fq_f32_gemm_ukernel_4x8__neon(size_t mr, size_t nc, size_t kc, const float *x,
+                                   size_t x_stride, const float *w, float *c, size_t c_stride,
+                                   unsigned flags, const fq_f32_gemm_params *params);
+
+#endif

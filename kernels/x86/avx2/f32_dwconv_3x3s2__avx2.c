@@ -1,0 +1,128 @@
+/* fp32 depthwise 3x3 stride-2 convolution of one channel plane, AVX2 with FMA: 8 output
+ * columns per vector from 18 input columns split into even and odd lanes, the rest (padding
+ * columns and the tail) one at a time. See f32_dwconv.h. */
+#include <immintrin.h>
+
+#include "f32_dwconv.h"
+
+/* LOADED: input columns one vector reads. */
+enum { STRIDE = 2, LANES = 8, LOADED = 2 * LANES + 2 };
+
+static float activate1(float v, const fq_f32_gemm_params *p)
+{
+    switch (p->kind) {
+    case FQ_EPILOGUE_F32_RELU: return v > 0.0f ? v : 0.0f;
+    case FQ_EPILOGUE_F32_CLIP: v = v < p->alpha ? p->alpha : v; return v > p->beta ? p->beta : v;
+    case FQ_EPILOGUE_F32_LEAKY_RELU: return v < 0.0f ? p->alpha * v : v;
+    default: return v;
+    }
+}
+
+static __m256 activate(__m256 v, const fq_f32_gemm_params *p)
+{
+    switch (p->kind) {
+    case FQ_EPILOGUE_F32_RELU:
+        return _mm256_max_ps(v, _mm256_setzero_ps());
+    case FQ_EPILOGUE_F32_CLIP:
+        return _mm256_min_ps(_mm256_set1_ps(p->beta),
+                             _mm256_max_ps(_mm256_set1_ps(p->alpha), v));
+    case FQ_EPILOGUE_F32_LEAKY_RELU: {
+        __m256 negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(p->alpha)), negative);
+    }
+    default:
+        return v;
+    }
+}
+
+/* One output column, every tap bounds-checked. */
+static float column(const fq_f32_dwconv_geometry *g, const float *const rows[3], const float *w,
+                    float bias, int64_t ow)
+{
+    float sum = bias;
+    for (int kh = 0; kh < 3; kh++) {
+        if (rows[kh] == NULL)
+            continue;
+        for (int kw = 0; kw < 3; kw++) {
+            int64_t iw = ow * STRIDE - g->pad_left + kw;
+            if (iw >= 0 && iw < g->in_w)
+                sum += w[kh * 3 + kw] * rows[kh][iw];
+        }
+    }
+    return sum;
+}
+
+/* Even and odd lanes of the 16 floats a, b: a0 a2 .. b6 and a1 a3 .. b7. */
+static __m256 evens(__m256 a, __m256 b)
+{
+    __m256 mixed = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed),
+                                                  _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+static __m256 odds(__m256 a, __m256 b)
+{
+    __m256 mixed = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed),
+                                                  _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/* Taps kw = 0, 1, 2 of LANES output columns whose first tap is r[0]. */
+static void taps(const float *r, __m256 t[3])
+{
+    __m256 a = _mm256_loadu_ps(r), b = _mm256_loadu_ps(r + 8);
+    __m256 c = _mm256_loadu_ps(r + 2), d = _mm256_loadu_ps(r + 10);
+    t[0] = evens(a, b);
+    t[1] = odds(a, b);
+    t[2] = evens(c, d);
+}
+
+static __m256 vector(const float *const rows[3], const __m256 wv[9], float bias, int64_t base)
+{
+    __m256 sum = _mm256_set1_ps(bias);
+    for (int kh = 0; kh < 3; kh++) {
+        if (rows[kh] == NULL)
+            continue;
+        __m256 t[3];
+        taps(rows[kh] + base, t);
+        sum = _mm256_fmadd_ps(wv[kh * 3], t[0], sum);
+        sum = _mm256_fmadd_ps(wv[kh * 3 + 1], t[1], sum);
+        sum = _mm256_fmadd_ps(wv[kh * 3 + 2], t[2], sum);
+    }
+    return sum;
+}
+
+/* Whether the vector of output columns [ow, ow + LANES) reads only inside the row: its first
+ * tap is at or right of column 0 and its last load ends inside the row. */
+static int vector_fits(const fq_f32_dwconv_geometry *g, int64_t ow)
+{
+    int64_t base = ow * STRIDE - g->pad_left;
+    return base >= 0 && base + LOADED <= g->in_w;
+}
+
+void fq_f32_dwconv_ukernel_3x3s2__avx2(const fq_f32_dwconv_geometry *g, const float *x,
+                                       const float *w, float bias, float *y,
+                                       const fq_f32_gemm_params *params)
+{
+    __m256 wv[9];
+    for (int t = 0; t < 9; t++)
+        wv[t] = _mm256_set1_ps(w[t]);
+
+    for (int64_t oh = 0; oh < g->out_h; oh++) {
+        const float *rows[3];
+        for (int kh = 0; kh < 3; kh++) {
+            int64_t ih = oh * STRIDE - g->pad_top + kh;
+            rows[kh] = ih >= 0 && ih < g->in_h ? x + ih * g->in_w : NULL;
+        }
+        float *out = y + oh * g->out_w;
+        int64_t ow = 0;
+        for (; ow < g->out_w && !vector_fits(g, ow); ow++)
+            out[ow] = activate1(column(g, rows, w, bias, ow), params);
+        for (; ow + LANES <= g->out_w && vector_fits(g, ow); ow += LANES) {
+            __m256 v = vector(rows, wv, bias, ow * STRIDE - g->pad_left);
+            _mm256_storeu_ps(out + ow, activate(v, params));
+        }
+        for (; ow < g->out_w; ow++)
+            out[ow] = activate1(column(g, rows, w, bias, ow), params);
+    }
+}

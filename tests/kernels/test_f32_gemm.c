@@ -1,0 +1,384 @@
+/* fp32 GEMM and convolution kernels against the reference, for every kernel whose ISA this CPU
+ * has (lower ISAs forced through explicit caps), over randomized shapes and every activation.
+ *
+ * Bound: |fast - ref| <= 1e-5 * (sum over terms of |w * x| + |bias|) + 1e-6 per element, the
+ * rounding error any summation order (and FMA) may add; a wrong index or tail gives errors of
+ * the order of the terms themselves, far above it. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "f32_conv.h"
+#include "f32_gemm.h"
+#include "facequant/alloc.h"
+#include "facequant/cpu.h"
+#include "ref/f32_conv2d_ref.h"
+#include "ref/f32_gemm_ref.h"
+#include "runtime/threadpool.h"
+#include "test_util.h"
+
+#define TOLERANCE 1e-5
+
+static const fq_epilogue_f32_kind kinds[] = {
+    FQ_EPILOGUE_F32_NONE, FQ_EPILOGUE_F32_RELU, FQ_EPILOGUE_F32_CLIP,
+    FQ_EPILOGUE_F32_LEAKY_RELU, FQ_EPILOGUE_F32_PRELU, FQ_EPILOGUE_F32_SIGMOID,
+};
+#define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
+
+static float *random_floats(int64_t n)
+{
+    float *v = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    assert_non_null(v);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = fq_test_rand_float(-1.0f, 1.0f);
+    return v;
+}
+
+static fq_epilogue_f32 random_act(fq_epilogue_f32_kind kind, const float *slopes, int64_t n)
+{
+    fq_epilogue_f32 act = {.kind = kind, .alpha = -0.25f, .beta = 0.5f};
+    if (kind == FQ_EPILOGUE_F32_LEAKY_RELU)
+        act.alpha = 0.1f;
+    if (kind == FQ_EPILOGUE_F32_PRELU) {
+        act.slopes = slopes;
+        act.slope_count = fq_test_rand_int(0, 1) ? n : 1;
+    }
+    return act;
+}
+
+/* Element i of a row has error bound bound[i]; the activation is 1-Lipschitz or scaled by a
+ * slope of magnitude <= 1, so the pre-activation bound holds after it. */
+static void expect_close(const float *got, const float *want, const float *bound, int64_t n,
+                         const char *what)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double limit = TOLERANCE * bound[i] + 1e-6;
+        if (!(fabs((double)got[i] - want[i]) <= limit))
+            fail_msg("%s: element %lld is %.9g, the reference %.9g (bound %.3g)", what,
+                     (long long)i, got[i], want[i], limit);
+    }
+}
+
+/* Sum of |w| |x| + |bias| per element of C = W X + bias. */
+static void gemm_bounds(int64_t m, int64_t n, int64_t k, const float *w, const float *x,
+                        const float *bias, float *bound)
+{
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = fabs(bias[i]);
+            for (int64_t p = 0; p < k; p++)
+                s += fabs(w[i * k + p]) * fabs(x[p * n + j]);
+            bound[i * n + j] = (float)s;
+        }
+}
+
+static void reference_gemm(int64_t m, int64_t n, int64_t k, const float *w, const float *x,
+                           const float *bias, const fq_epilogue_f32 *act, float *y)
+{
+    fq_gemm_f32_params p = {.m = m, .n = n, .k = k, .lda = k, .ldb = n, .ldc = n};
+    fq_ref_gemm_f32(&p, w, x, y);
+    for (int64_t i = 0; i < m; i++)
+        fq_ref_bias_activation_f32(y + i * n, n, bias[i], act, i);
+}
+
+static void check_gemm_case(const fq_f32_gemm_kernel *kernel, int64_t m, int64_t n, int64_t k,
+                            fq_epilogue_f32_kind kind, fq_threadpool *pool)
+{
+    float *w = random_floats(m * k), *x = random_floats(k * n), *bias = random_floats(m);
+    float *slopes = random_floats(m);
+    float *got = calloc((size_t)(m * n), sizeof(float)), *want = calloc((size_t)(m * n), 4);
+    float *bound = calloc((size_t)(m * n), sizeof(float));
+    fq_epilogue_f32 act = random_act(kind, slopes, m);
+    fq_f32_gemm_packed packed;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_gemm_pack(kernel, m, k, w, k, bias, 1.0f, &packed, &err), FQ_OK);
+    void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(kernel,
+                                                            fq_threadpool_size(pool)));
+    fq_f32_gemm_input in = {.x = x, .x_stride = n};
+    fq_f32_gemm_run(kernel, &packed, n, &in, got, n, &act, ws, pool);
+    reference_gemm(m, n, k, w, x, bias, &act, want);
+    gemm_bounds(m, n, k, w, x, bias, bound);
+    char what[160];
+    snprintf(what, sizeof(what), "%s m %lld n %lld k %lld activation %d", kernel->name,
+             (long long)m, (long long)n, (long long)k, kind);
+    expect_close(got, want, bound, m * n, what);
+    fq_free_aligned(ws);
+    fq_f32_gemm_packed_free(&packed);
+    free(w), free(x), free(bias), free(slopes), free(got), free(want), free(bound);
+}
+
+static void test_every_gemm_kernel_matches_the_reference_on_random_shapes(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(1);
+    for (int i = 0; i < count; i++) {
+        if (!fq_isa_supported(all[i]->isa)) {
+            printf("skipping %s: this CPU lacks %s\n", all[i]->name, fq_isa_name(all[i]->isa));
+            continue;
+        }
+        for (int t = 0; t < 60; t++) {
+            int64_t m = fq_test_rand_int(1, 67), n = fq_test_rand_int(1, 67);
+            int64_t k = fq_test_rand_int(1, 67);
+            check_gemm_case(all[i], m, n, k, kinds[t % N_KINDS], NULL);
+        }
+    }
+}
+
+static void test_gemm_kernels_handle_depth_blocks_and_wide_outputs(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(2);
+    for (int i = 0; i < count; i++) {
+        if (!fq_isa_supported(all[i]->isa))
+            continue;
+        check_gemm_case(all[i], 29, 131, 2 * all[i]->kc + 7, FQ_EPILOGUE_F32_RELU, NULL);
+        check_gemm_case(all[i], 5, 3, all[i]->kc, FQ_EPILOGUE_F32_PRELU, NULL);
+    }
+}
+
+static void test_gemm_select_respects_the_isa_cap(void **state)
+{
+    (void)state;
+    for (int cap = FQ_ISA_SCALAR; cap <= FQ_ISA_AVX512FP16; cap++) {
+        const fq_f32_gemm_kernel *k = fq_f32_gemm_select((fq_isa)cap);
+        assert_non_null(k);
+        assert_true(fq_isa_allowed(k->isa, (fq_isa)cap));
+    }
+    assert_int_equal(fq_f32_gemm_select(FQ_ISA_SCALAR)->isa, FQ_ISA_SCALAR);
+    if (fq_isa_supported(FQ_ISA_AVX2))
+        assert_int_equal(fq_f32_gemm_select(FQ_ISA_AVX2)->isa, FQ_ISA_AVX2);
+    if (fq_isa_supported(FQ_ISA_SSE41))
+        assert_int_equal(fq_f32_gemm_select(FQ_ISA_SSE41)->isa, FQ_ISA_SSE41);
+}
+
+/* Conv bound: like the GEMM one over the taps that read the image. */
+static void conv_bounds(const fq_conv2d_f32_params *p, const float *x, const float *w,
+                        const float *bias, float *bound)
+{
+    fq_conv2d_f32_params a = *p;
+    a.act.kind = FQ_EPILOGUE_F32_NONE;
+    int64_t nx = p->batch * p->in_channels * p->in_h * p->in_w;
+    int64_t nw = p->out_channels * (p->in_channels / p->groups) * p->kernel_h * p->kernel_w;
+    float *ax = malloc((size_t)nx * 4), *aw = malloc((size_t)nw * 4);
+    float *ab = malloc((size_t)p->out_channels * 4);
+    for (int64_t i = 0; i < nx; i++)
+        ax[i] = fabsf(x[i]);
+    for (int64_t i = 0; i < nw; i++)
+        aw[i] = fabsf(w[i]);
+    for (int64_t i = 0; i < p->out_channels; i++)
+        ab[i] = fabsf(bias[i]);
+    void *ws = malloc(fq_ref_conv2d_f32_workspace_size(&a) + 4);
+    fq_ref_conv2d_f32(&a, ax, aw, ab, bound, ws);
+    free(ws), free(ax), free(aw), free(ab);
+}
+
+static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad)
+{
+    return (in + 2 * pad - d * (k - 1) - 1) / s + 1;
+}
+
+static void check_conv(const fq_conv2d_f32_params *p, fq_isa cap, fq_threadpool *pool)
+{
+    int64_t nx = p->batch * p->in_channels * p->in_h * p->in_w;
+    int64_t ny = p->batch * p->out_channels * p->out_h * p->out_w;
+    int64_t nw = p->out_channels * (p->in_channels / p->groups) * p->kernel_h * p->kernel_w;
+    float *x = random_floats(nx), *w = random_floats(nw), *bias = random_floats(p->out_channels);
+    float *slopes = random_floats(p->out_channels);
+    float *got = calloc((size_t)ny, 4), *want = calloc((size_t)ny, 4);
+    float *bound = calloc((size_t)ny, 4);
+    fq_conv2d_f32_params rp = *p;
+    rp.act = random_act(p->act.kind, slopes, p->out_channels);
+
+    fq_f32_conv_plan *plan;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_conv_plan_create(&rp, w, bias, cap, fq_threadpool_size(pool), &plan,
+                                             &err), FQ_OK);
+    void *ws = fq_malloc_aligned(plan->workspace + 64);
+    fq_f32_conv_run(plan, x, rp.act.slopes, rp.act.slope_count, got, ws, pool);
+    void *rws = malloc(fq_ref_conv2d_f32_workspace_size(&rp) + 4);
+    fq_ref_conv2d_f32(&rp, x, w, bias, want, rws);
+    conv_bounds(&rp, x, w, bias, bound);
+    char what[256];
+    snprintf(what, sizeof(what), "%s: %lldx%lldx%lld -> %lld, kernel %lldx%lld stride %lld,%lld "
+             "dilation %lld,%lld pad %lld,%lld groups %lld act %d", plan->name,
+             (long long)p->in_channels, (long long)p->in_h, (long long)p->in_w,
+             (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
+             (long long)p->stride_h, (long long)p->stride_w, (long long)p->dilation_h,
+             (long long)p->dilation_w, (long long)p->pad_top, (long long)p->pad_left,
+             (long long)p->groups, p->act.kind);
+    expect_close(got, want, bound, ny, what);
+    free(rws);
+    fq_free_aligned(ws);
+    fq_f32_conv_plan_free(plan);
+    free(x), free(w), free(bias), free(slopes), free(got), free(want), free(bound);
+}
+
+static fq_conv2d_f32_params random_conv(bool depthwise, int64_t kernel, int64_t stride)
+{
+    fq_conv2d_f32_params p = {.batch = fq_test_rand_int(1, 2)};
+    int64_t groups = depthwise ? 0 : fq_test_rand_int(0, 3) == 0 ? fq_test_rand_int(2, 3) : 1;
+    int64_t per_group = fq_test_rand_int(1, 9);
+    p.groups = depthwise ? fq_test_rand_int(1, 19) : groups;
+    p.in_channels = depthwise ? p.groups : groups * per_group;
+    p.out_channels = depthwise ? p.groups : groups * fq_test_rand_int(1, 23);
+    p.kernel_h = kernel > 0 ? kernel : fq_test_rand_int(1, 4);
+    p.kernel_w = kernel > 0 ? kernel : fq_test_rand_int(1, 4);
+    p.stride_h = stride > 0 ? stride : fq_test_rand_int(1, 3);
+    p.stride_w = stride > 0 ? stride : fq_test_rand_int(1, 3);
+    bool dilate = kernel == 0 && fq_test_rand_int(0, 3) == 0;
+    p.dilation_h = dilate ? 2 : 1;
+    p.dilation_w = dilate ? fq_test_rand_int(1, 2) : 1;
+    p.pad_top = fq_test_rand_int(0, 2);
+    p.pad_left = fq_test_rand_int(0, 2);
+    p.in_h = fq_test_rand_int(p.dilation_h * (p.kernel_h - 1) + 1, 37);
+    p.in_w = fq_test_rand_int(p.dilation_w * (p.kernel_w - 1) + 1, 67);
+    p.out_h = out_size(p.in_h, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top);
+    p.out_w = out_size(p.in_w, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left);
+    p.act.kind = kinds[fq_test_rand_int(0, N_KINDS - 1)];
+    return p;
+}
+
+static void for_each_cap(void (*fn)(fq_isa cap))
+{
+    static const fq_isa caps[] = {FQ_ISA_SCALAR, FQ_ISA_SSE41, FQ_ISA_AVX2, FQ_ISA_AVX512};
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        if (!fq_isa_supported(caps[i])) {
+            printf("skipping cap %s: this CPU lacks it\n", fq_isa_name(caps[i]));
+            continue;
+        }
+        fn(caps[i]);
+    }
+}
+
+static void dense_convs(fq_isa cap)
+{
+    for (int t = 0; t < 40; t++) {
+        fq_conv2d_f32_params p = random_conv(false, 0, 0);
+        check_conv(&p, cap, NULL);
+    }
+}
+
+static void test_dense_and_grouped_convs_match_the_reference(void **state)
+{
+    (void)state;
+    fq_test_seed(3);
+    for_each_cap(dense_convs);
+}
+
+static void pointwise_convs(fq_isa cap)
+{
+    for (int t = 0; t < 20; t++) {
+        fq_conv2d_f32_params p = random_conv(false, 1, 1);
+        p.pad_top = p.pad_left = 0;
+        p.out_h = p.in_h;
+        p.out_w = p.in_w;
+        check_conv(&p, cap, NULL);
+    }
+}
+
+static void test_pointwise_convs_match_the_reference(void **state)
+{
+    (void)state;
+    fq_test_seed(4);
+    for_each_cap(pointwise_convs);
+}
+
+static void depthwise_convs(fq_isa cap)
+{
+    for (int t = 0; t < 30; t++) {
+        int64_t kernel = t % 3 == 2 ? 0 : 3;
+        fq_conv2d_f32_params p = random_conv(true, kernel, kernel == 3 ? 1 + t % 2 : 0);
+        check_conv(&p, cap, NULL);
+    }
+}
+
+static void test_depthwise_convs_match_the_reference(void **state)
+{
+    (void)state;
+    fq_test_seed(5);
+    for_each_cap(depthwise_convs);
+}
+
+static void test_depthwise_3x3_picks_the_simd_kernel_of_the_cap(void **state)
+{
+    (void)state;
+    static const fq_isa caps[] = {FQ_ISA_SSE41, FQ_ISA_AVX2, FQ_ISA_AVX512};
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        if (!fq_isa_supported(caps[i]))
+            continue;
+        for (int stride = 1; stride <= 2; stride++) {
+            const fq_f32_dwconv_kernel *k = fq_f32_dwconv_select(caps[i], stride);
+            assert_non_null(k);
+            assert_int_equal(k->isa, caps[i]);
+            assert_int_equal(k->stride, stride);
+        }
+    }
+    assert_null(fq_f32_dwconv_select(FQ_ISA_SCALAR, 1));
+}
+
+/* Every output element bit-identical whatever the thread count. */
+static void test_conv_outputs_are_identical_for_one_two_and_three_threads(void **state)
+{
+    (void)state;
+    fq_test_seed(6);
+    fq_conv2d_f32_params shapes[3] = {random_conv(false, 3, 1), random_conv(true, 3, 2),
+                                      random_conv(false, 1, 1)};
+    shapes[2].pad_top = shapes[2].pad_left = 0;
+    shapes[2].out_h = shapes[2].in_h;
+    shapes[2].out_w = shapes[2].in_w;
+    for (int s = 0; s < 3; s++) {
+        fq_conv2d_f32_params *p = &shapes[s];
+        p->act.kind = FQ_EPILOGUE_F32_RELU;
+        int64_t nx = p->batch * p->in_channels * p->in_h * p->in_w;
+        int64_t ny = p->batch * p->out_channels * p->out_h * p->out_w;
+        int64_t nw = p->out_channels * (p->in_channels / p->groups) * p->kernel_h * p->kernel_w;
+        float *x = random_floats(nx), *w = random_floats(nw);
+        float *bias = random_floats(p->out_channels);
+        float *y[3];
+        for (int t = 0; t < 3; t++) {
+            fq_threadpool *pool;
+            fq_error err = {0};
+            assert_int_equal(fq_threadpool_create(t + 1, &pool, &err), FQ_OK);
+            fq_f32_conv_plan *plan;
+            assert_int_equal(fq_f32_conv_plan_create(p, w, bias, FQ_ISA_AUTO, t + 1, &plan,
+                                                     &err), FQ_OK);
+            void *ws = fq_malloc_aligned(plan->workspace + 64);
+            y[t] = calloc((size_t)ny, 4);
+            fq_f32_conv_run(plan, x, NULL, 0, y[t], ws, pool);
+            fq_free_aligned(ws);
+            fq_f32_conv_plan_free(plan);
+            fq_threadpool_free(pool);
+        }
+        assert_memory_equal(y[0], y[1], (size_t)ny * 4);
+        assert_memory_equal(y[0], y[2], (size_t)ny * 4);
+        for (int t = 0; t < 3; t++)
+            free(y[t]);
+        free(x), free(w), free(bias);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_gemm_kernel_matches_the_reference_on_random_shapes),
+        cmocka_unit_test(test_gemm_kernels_handle_depth_blocks_and_wide_outputs),
+        cmocka_unit_test(test_gemm_select_respects_the_isa_cap),
+        cmocka_unit_test(test_dense_and_grouped_convs_match_the_reference),
+        cmocka_unit_test(test_pointwise_convs_match_the_reference),
+        cmocka_unit_test(test_depthwise_convs_match_the_reference),
+        cmocka_unit_test(test_depthwise_3x3_picks_the_simd_kernel_of_the_cap),
+        cmocka_unit_test(test_conv_outputs_are_identical_for_one_two_and_three_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
