@@ -38,8 +38,8 @@
  *   f16       |C - C_ref| <= 1e-2 * (|bias| + sum |A * W|) + 2^-24 (covers the rare case where the
  *             reference's fmaf-then-round-to-fp16 rounds twice where the ISA rounds once, and
  *             the effect of that step on later sums)
- *   f16w_f32  |C - C_ref| <= 1e-5 * (|bias| + sum |A * W|) (in practice bit-exact where the ISA
- *             has FMA; ARMv7 without VFPv4 multiplies and adds separately)
+ *   f16w_f32  |C - C_ref| <= 1e-5 * (|bias| + sum |A * W|) (in practice bit-exact: every
+ *             kernel, the scalar one included, fuses each step in the reference's order)
  */
 #ifndef FQ_KERNELS_F16_GEMM_H
 #define FQ_KERNELS_F16_GEMM_H
