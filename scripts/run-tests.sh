@@ -2,7 +2,9 @@
 # Sets up a fresh Debian 12 machine and runs every test facequant has:
 #   1. release build: unit tests, ONNX conformance, golden real-model cases, robustness, deps check
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests on small inputs
-#   3. libFuzzer build: the ONNX reader fuzzed for 60 s with a fixed seed
+#   3. libFuzzer build: the ONNX reader and the image decoders fuzzed 60 s each, fixed seed
+#   4. cross builds under qemu (x86-64 Nehalem and Haswell, aarch64 max and cortex-a53, armv7)
+#      running the unit tests and a golden case; a Cortex-M7 build of the core library
 # Ends with one line "N passed, N failed, N skipped" counted over all stages.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,12 @@ CC=clang configure build-fuzz --buildtype=debugoptimized -Dfuzz=true \
 build build-fuzz || status=1
 meson test -C build-fuzz --suite fuzz --print-errorlogs >&2 || status=1
 logs+=(build-fuzz/meson-logs/testlog.json)
+
+stage "cross builds: x86-64 under qemu Nehalem/Haswell, aarch64 max/cortex-a53, armv7; Cortex-M7"
+bash scripts/run-cross-tests.sh || status=1
+for l in build-cross-*/meson-logs/testlog-*.json; do
+  [ -f "$l" ] && logs+=("$l")
+done
 
 existing=()
 for l in "${logs[@]}"; do
