@@ -7,6 +7,7 @@
 
 #include "facequant/fq.h"
 #include "fq_common.h"
+#include "model_file.h"
 
 #define MAX_OP_TYPES 128
 
@@ -252,7 +253,9 @@ int fq_cmd_inspect(int argc, char **argv)
     fq_error err = {0};
     fq_graph *graph;
     double t0 = fq_tool_now_ms();
-    if (fq_onnx_read_file(path, &graph, &err) != FQ_OK) {
+    fq_fqm_meta *meta = NULL;
+    int n_meta = 0;
+    if (fq_tool_read_model(path, &graph, &meta, &n_meta, &err) != FQ_OK) {
         fq_tool_error("inspect", &err);
         return FQ_EXIT_FAILURE;
     }
@@ -261,6 +264,8 @@ int fq_cmd_inspect(int argc, char **argv)
     printf("model %s: %lld bytes, ir_version %lld, opset %lld, producer '%s'\n", path,
            stat(path, &st) == 0 ? (long long)st.st_size : -1LL, (long long)graph->ir_version,
            (long long)graph->opset, graph->producer != NULL ? graph->producer : "");
+    fq_tool_print_meta(meta, n_meta);
+    fq_fqm_meta_free(meta);
     if (show_before)
         print_graph("as read", graph, show_nodes);
 

@@ -9,6 +9,7 @@
 #include "facequant/fq.h"
 #include "facequant/npy.h"
 #include "fq_common.h"
+#include "model_file.h"
 
 #define MAX_INPUTS 16
 
@@ -21,6 +22,8 @@ typedef struct run_args {
     const char *output_dir;
     const char *check_dir;
     double tolerance;
+    int threads;
+    fq_isa isa;
 } run_args;
 
 static void help(FILE *out)
@@ -28,6 +31,7 @@ static void help(FILE *out)
     fprintf(out,
             "usage: fq run MODEL --input NAME=FILE.npy [--input NAME=FILE.npy ...]\n"
             "              [--input-size WxH] --output-dir DIR [--check REFDIR]\n"
+            "              [--threads N] [--isa X]\n"
             "\n"
             "Runs MODEL on the given inputs and writes each output as DIR/NAME.npy, with every\n"
             "character of NAME other than letters, digits, '.', '_' and '-' replaced by '_'.\n"
@@ -40,6 +44,9 @@ static void help(FILE *out)
             "  --check REFDIR     compare every output with REFDIR/NAME.npy and fail when the\n"
             "                     max abs difference exceeds TOL * max(1, max |reference|)\n"
             "  --tolerance TOL    relative tolerance of --check (default 1e-4)\n"
+            "  --threads N        kernel threads (default 1); outputs do not depend on it\n"
+            "  --isa X            cap the kernels' ISA (auto, scalar, sse41, avx2, avx512, ...);\n"
+            "                     $FQ_ISA sets it too\n"
             "  -h, --help         show this help\n");
 }
 
@@ -48,11 +55,15 @@ static int parse_args(int argc, char **argv, run_args *args)
     static const struct option options[] = {
         {"input", required_argument, NULL, 'i'},      {"input-size", required_argument, NULL, 's'},
         {"output-dir", required_argument, NULL, 'o'}, {"check", required_argument, NULL, 'c'},
-        {"tolerance", required_argument, NULL, 't'},  {"help", no_argument, NULL, 'h'},
+        {"tolerance", required_argument, NULL, 't'},  {"threads", required_argument, NULL, 'n'},
+        {"isa", required_argument, NULL, 'a'},        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(args, 0, sizeof(*args));
     args->tolerance = 1e-4;
+    args->threads = 1;
+    args->isa = FQ_ISA_AUTO;
+    fq_error err = {0};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -79,6 +90,19 @@ static int parse_args(int argc, char **argv, run_args *args)
         case 'o': args->output_dir = optarg; break;
         case 'c': args->check_dir = optarg; break;
         case 't': args->tolerance = atof(optarg); break;
+        case 'n':
+            args->threads = atoi(optarg);
+            if (args->threads < 1 || args->threads > 1024) {
+                fq_tool_fail("run", "--threads takes a count from 1 to 1024, not '%s'", optarg);
+                return FQ_EXIT_USAGE;
+            }
+            break;
+        case 'a':
+            if (fq_isa_parse(optarg, &args->isa, &err) != FQ_OK) {
+                fq_tool_error("run", &err);
+                return FQ_EXIT_USAGE;
+            }
+            break;
         case 'h': help(stdout); return -1;
         default: help(stderr); return FQ_EXIT_USAGE;
         }
@@ -215,13 +239,16 @@ int fq_cmd_run(int argc, char **argv)
     memset(npys, 0, sizeof(npys));
     double t0 = fq_tool_now_ms(), t1 = t0, t2 = t0;
 
-    fq_status status = fq_onnx_read_file(args.model, &graph, &err);
+    fq_status status = fq_tool_read_model(args.model, &graph, NULL, NULL, &err);
     if (status == FQ_OK)
         status = read_inputs(graph, &args, npys, &err);
     if (status == FQ_OK)
         status = fq_passes_run(graph, &args.size, &err);
+    fq_session_options options = fq_session_options_default();
+    options.threads = args.threads;
+    options.isa = args.isa;
     if (status == FQ_OK)
-        status = fq_session_create(graph, NULL, &session, &err);
+        status = fq_session_create(graph, &options, &session, &err);
     if (status == FQ_OK)
         status = feed_inputs(session, &args, npys, &err);
     if (status == FQ_OK) {

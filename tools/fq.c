@@ -8,12 +8,15 @@
 
 int fq_cmd_inspect(int argc, char **argv);
 int fq_cmd_run(int argc, char **argv);
+int fq_cmd_bench(int argc, char **argv);
 int fq_cmd_cpu(int argc, char **argv);
 int fq_cmd_detect(int argc, char **argv);
 int fq_cmd_enroll(int argc, char **argv);
 int fq_cmd_gallery(int argc, char **argv);
 int fq_cmd_recognize(int argc, char **argv);
 int fq_cmd_verify(int argc, char **argv);
+int fq_cmd_calibrate(int argc, char **argv);
+int fq_cmd_convert(int argc, char **argv);
 
 typedef struct command {
     const char *name;
@@ -24,12 +27,15 @@ typedef struct command {
 static const command commands[] = {
     {"inspect", fq_cmd_inspect, "show a model's inputs, outputs, ops, parameters, FLOPs and memory"},
     {"run", fq_cmd_run, "run a model on .npy inputs and write its outputs as .npy files"},
+    {"bench", fq_cmd_bench, "time a model's runs: mean, median, p90, min latency and FPS"},
     {"cpu", fq_cmd_cpu, "show the CPU features, and which kernel each node of a model runs"},
     {"detect", fq_cmd_detect, "find faces in photos: boxes, scores, landmarks; text, JSON, PNG"},
     {"enroll", fq_cmd_enroll, "add people from a folder of photos to a gallery"},
     {"gallery", fq_cmd_gallery, "list the people of a gallery, or remove one"},
     {"recognize", fq_cmd_recognize, "name the faces of photos from a gallery"},
     {"verify", fq_cmd_verify, "accuracy, best threshold and ROC AUC on labelled image pairs"},
+    {"calibrate", fq_cmd_calibrate, "activation statistics over photos, for quantization"},
+    {"convert", fq_cmd_convert, "write an ONNX model, after the passes, as an .fqm file"},
 };
 
 static void usage(FILE *out)

@@ -4,7 +4,9 @@
 #define FACEQUANT_FQ_H
 
 #include "facequant/alloc.h"
+#include "facequant/calibrate.h"
 #include "facequant/face.h"
+#include "facequant/format.h"
 #include "facequant/image.h"
 #include "facequant/ir.h"
 #include "facequant/npy.h"

@@ -69,6 +69,13 @@ fq_status fq_session_input(fq_session *session, int i, fq_tensor *tensor, fq_err
 fq_status fq_session_set_input(fq_session *session, int i, const void *data, size_t size,
                                fq_error *err);
 fq_status fq_session_run(fq_session *session, fq_error *err);
+/* Called after node `node` has run with its output tensors, which are valid only during the
+ * call (values share arena memory). A status other than FQ_OK stops the run and is returned. */
+typedef fq_status (*fq_session_observer)(void *user, int node, const fq_tensor *outputs,
+                                         int n_outputs, fq_error *err);
+/* fq_session_run with an observer called after every node (observer NULL: a plain run). */
+fq_status fq_session_run_observed(fq_session *session, fq_session_observer observer, void *user,
+                                  fq_error *err);
 /* Output i after a run; the data stays valid until the next run or fq_session_free. */
 fq_status fq_session_output(const fq_session *session, int i, fq_tensor *tensor, fq_error *err);
 

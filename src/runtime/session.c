@@ -313,6 +313,12 @@ fq_status fq_session_set_input(fq_session *session, int i, const void *data, siz
 
 fq_status fq_session_run(fq_session *session, fq_error *err)
 {
+    return fq_session_run_observed(session, NULL, NULL, err);
+}
+
+fq_status fq_session_run_observed(fq_session *session, fq_session_observer observer, void *user,
+                                  fq_error *err)
+{
     const fq_graph *g = session->graph;
     for (int n = 0; n < g->n_nodes; n++) {
         const fq_node *node = &g->nodes[n];
@@ -333,6 +339,8 @@ fq_status fq_session_run(fq_session *session, fq_error *err)
             .pool = session->pool,
         };
         fq_status status = info->exec(&ctx);
+        if (status == FQ_OK && observer != NULL)
+            status = observer(user, n, ctx.outputs, node->n_outputs, err);
         if (status != FQ_OK)
             return status;
     }

@@ -2,7 +2,8 @@
 # Fills DIR with a seed corpus for a fuzz target. fuzz_onnx_reader (the default): the smallest
 # conformance models of Debian's libonnx-testdata and the first 64 KiB of each shared model
 # ($FQ_SHARED, default ../shared). fuzz_image_decode: the shared photos under 64 KiB and a tiny
-# PPM and PGM.
+# PPM and PGM. fuzz_fqm_reader: the smallest conformance models converted to .fqm by
+# $FQ_FUZZ_BUILD/tests/fuzz/fqm_seeds (run-fuzz.sh sets FQ_FUZZ_BUILD).
 set -eu
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -28,6 +29,19 @@ if [ "$target" = fuzz_image_decode ]; then
     printf 'P6\n2 2\n255\n' > "$dir/tiny.ppm"
     head -c 12 /dev/zero >> "$dir/tiny.ppm"
     printf 'P5\n# gray\n3 1\n255\nabc' > "$dir/tiny.pgm"
+    echo "make-seeds: $(ls "$dir" | wc -l) seeds in $dir" >&2
+    exit 0
+fi
+
+if [ "$target" = fuzz_fqm_reader ]; then
+    # The smallest conformance models, converted to .fqm by the build's fqm_seeds helper.
+    seeder=${FQ_FUZZ_BUILD:-.}/tests/fuzz/fqm_seeds
+    if [ -x "$seeder" ] && [ -d "$conformance" ]; then
+        find "$conformance" -mindepth 2 -maxdepth 2 -name model.onnx -printf '%s %p\n' |
+            sort -n | head -n "$count" | cut -d' ' -f2- | xargs "$seeder" "$dir"
+    else
+        echo "make-seeds: $seeder or $conformance is missing; no .fqm seeds" >&2
+    fi
     echo "make-seeds: $(ls "$dir" | wc -l) seeds in $dir" >&2
     exit 0
 fi

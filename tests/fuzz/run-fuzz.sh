@@ -21,6 +21,7 @@ if [ ! -x "$target" ]; then
     exit 2
 fi
 
+export FQ_FUZZ_BUILD="$build"
 corpus=$(mktemp -d "${TMPDIR:-/tmp}/fq-fuzz.XXXXXX")
 trap 'rm -rf "$corpus"' EXIT INT TERM
 "$here/make-seeds.sh" "$corpus/seeds" "$name"
