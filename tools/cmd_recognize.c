@@ -47,8 +47,8 @@ static void help(FILE *out)
             "  --input-size WxH  detector input size (default: the card's, else 640x640)\n"
             "  --max-faces N     at most the N best faces per image (default: all)\n"
             "  --json            print {\"threshold\", \"images\": [{\"image\", \"width\",\n"
-            "                    \"height\", \"faces\": [{\"box\", \"score\", \"kps\", \"name\" (null when\n"
-            "                    unknown), \"nearest\", \"similarity\"}]}]}\n"
+            "                    \"height\", \"faces\": [{\"box\", \"score\", \"kps\",\n"
+            "                    \"name\" (null when unknown), \"nearest\", \"similarity\"}]}]}\n"
             "  -h, --help        show this help\n"
             "\n%s"
             "\nExit status: 0 success, 1 failure, 2 usage error.\n",

@@ -25,7 +25,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"inspect", fq_cmd_inspect, "show a model's inputs, outputs, ops, parameters, FLOPs and memory"},
+    {"inspect", fq_cmd_inspect, "show a model's inputs, outputs, ops, parameters, FLOPs, memory"},
     {"run", fq_cmd_run, "run a model on .npy inputs and write its outputs as .npy files"},
     {"bench", fq_cmd_bench, "time a model's runs: mean, median, p90, min latency and FPS"},
     {"cpu", fq_cmd_cpu, "show the CPU features, and which kernel each node of a model runs"},

@@ -128,7 +128,8 @@ static fq_status read_header(reader *r, uint32_t *n_values, uint32_t *inputs, fq
                             FQ_CALIB_FILE_VERSION);
     if (bins != FQ_CALIB_BINS)
         return fq_error_set(err, FQ_ERR_UNSUPPORTED, "statistics: %u bins at byte %d; this "
-                            "facequant uses %d", (unsigned)bins, CALIB_MAGIC_SIZE + 4, FQ_CALIB_BINS);
+                            "facequant uses %d", (unsigned)bins, CALIB_MAGIC_SIZE + 4,
+                            FQ_CALIB_BINS);
     if (*n_values > (r->size - r->pos) / CALIB_VALUE_FIXED_SIZE || *inputs > INT32_MAX)
         return fq_error_set(err, FQ_ERR_PARSE, "statistics: %u values (byte %d) do not fit in "
                             "the %zu bytes of the file", (unsigned)*n_values, CALIB_MAGIC_SIZE + 8,

@@ -170,7 +170,8 @@ static void test_batchnorm_folds_into_the_conv_before_it(void **state)
     int y = add_conv(g, x, "conv");
     int bn_in[] = {y, gb_const_f32(g, "gamma", 1, c_dims, NULL),
                    gb_const_f32(g, "beta", 1, c_dims, NULL),
-                   gb_const_f32(g, "mean", 1, c_dims, NULL), gb_const_f32(g, "var", 1, c_dims, var)};
+                   gb_const_f32(g, "mean", 1, c_dims, NULL),
+                   gb_const_f32(g, "var", 1, c_dims, var)};
     int z = gb_node(g, "BatchNormalization", bn_in, 5, "z");
     gb_attr_float(g, "epsilon", 1e-3f);
     gb_output(g, z);

@@ -37,7 +37,8 @@ static fq_graph *chain_graph(void)
     fq_graph *g = gb_graph(13);
     int v = gb_input(g, "x", 4, x_dims);
     for (int i = 0; i < 2; i++) {
-        int in[] = {v, gb_const_f32(g, "w", 4, w_dims, NULL), gb_const_f32(g, "b", 1, b_dims, NULL)};
+        int in[] = {v, gb_const_f32(g, "w", 4, w_dims, NULL),
+                    gb_const_f32(g, "b", 1, b_dims, NULL)};
         v = gb_node(g, "Conv", in, 3, i == 0 ? "c0" : "c1");
         gb_attr_ints(g, "pads", 4, pads);
         v = gb_node(g, i == 0 ? "Relu" : "Sigmoid", &v, 1, i == 0 ? "r0" : "s1");
