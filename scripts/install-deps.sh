@@ -11,6 +11,7 @@ packages=(
   libonnx-testdata                                       # ONNX conformance node tests
   clang libclang-rt-14-dev                               # libFuzzer and sanitizer runtimes
   binutils                                               # nm, for the dependency check
+  time                                                   # /usr/bin/time: peak RSS figures
 )
 
 missing=()
