@@ -1,5 +1,6 @@
 /* fp32 convolution plans: pointwise GEMM, im2col GEMM with panels built in the workspace, and
- * depthwise planes (see f32_conv.h). */
+ * depthwise planes, and tap-by-tap GEMM over padded planes (see f32_conv.h). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +71,87 @@ static fq_status plan_gemm(fq_f32_conv_plan *plan, const float *w, const float *
     return FQ_OK;
 }
 
+/* Depth rows per block of the taps path: the input channels (at least 8) split into equal
+ * blocks of at most 256, or 0 when they are fewer or no such split exists. With fewer channels
+ * a block per tap is too short to amortize the tile's loads and stores: im2col does better. */
+static int64_t tap_block(int64_t channels)
+{
+    int64_t blocks = (channels + 255) / 256;
+    return channels >= 8 && channels % blocks == 0 ? channels / blocks : 0;
+}
+
+static bool uses_taps(const fq_conv2d_f32_params *p)
+{
+    return p->groups == 1 && p->kernel_h * p->kernel_w > 1 && p->stride_h == p->stride_w &&
+           (p->stride_w == 1 || p->stride_w == 2) && p->dilation_h == 1 &&
+           p->dilation_w == 1 && tap_block(p->in_channels) > 0;
+}
+
+static size_t round16(size_t floats)
+{
+    return (floats + 15) & ~(size_t)15;
+}
+
+/* Floats of one packed panel of the taps path (every depth block full). */
+static size_t tap_panel_floats(const fq_f32_conv_plan *plan)
+{
+    int64_t k = plan->packed[0].k;
+    return (size_t)(k / plan->tap_kernel.kc + k) * (size_t)plan->tap_kernel.mr;
+}
+
+/* The weights reordered tap-major (row o, column tap * in_channels + c) and packed. */
+static fq_status pack_taps(fq_f32_conv_plan *plan, const float *w, const float *bias,
+                           fq_error *err)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t taps = p->kernel_h * p->kernel_w;
+    int64_t depth = taps * p->in_channels;
+    float *tw = fq_malloc((size_t)(p->out_channels * depth) * sizeof(float));
+    if (tw == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate reordered weights");
+    for (int64_t o = 0; o < p->out_channels; o++)
+        for (int64_t c = 0; c < p->in_channels; c++)
+            for (int64_t t = 0; t < taps; t++)
+                tw[o * depth + t * p->in_channels + c] = w[(o * p->in_channels + c) * taps + t];
+    fq_status status = fq_f32_gemm_pack(&plan->tap_kernel, p->out_channels, depth, tw, depth,
+                                        bias, 1.0f, &plan->packed[0], err);
+    fq_free(tw);
+    return status;
+}
+
+/* Floats per task of the taps path: a tile of C for panels that straddle output rows. */
+static size_t tap_slot_floats(const fq_f32_conv_plan *plan)
+{
+    const fq_f32_gemm_kernel *k = &plan->tap_kernel;
+    return round16((size_t)((plan->p.out_channels + k->mr - 1) / k->mr * k->mr * k->nr));
+}
+
+static fq_status plan_taps(fq_f32_conv_plan *plan, const float *w, const float *bias,
+                           fq_isa cap, fq_error *err)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t s = p->stride_w;
+    plan->path = FQ_F32_CONV_TAPS;
+    plan->gemm = fq_f32_gemm_select_rows(cap, p->out_channels);
+    plan->tap_kernel = *plan->gemm;
+    plan->tap_kernel.kc = (int)tap_block(p->in_channels);
+    plan->packed = fq_calloc(1, sizeof(fq_f32_gemm_packed));
+    if (plan->packed == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate packed weights");
+    fq_status status = pack_taps(plan, w, bias, err);
+    if (status != FQ_OK)
+        return status;
+
+    plan->padded_h = p->out_h + (p->kernel_h - 1) / s;
+    plan->padded_w = p->out_w + (p->kernel_w - 1) / s;
+    plan->plane_stride = (int64_t)round16((size_t)(plan->padded_h * plan->padded_w +
+                                                   plan->gemm->nr));
+    plan->workspace = ((size_t)(s * s * p->in_channels * plan->plane_stride) +
+                       tap_slot_floats(plan) * (size_t)plan->slots) * sizeof(float);
+    snprintf(plan->name, sizeof(plan->name), "%s+taps", plan->gemm->name);
+    return FQ_OK;
+}
+
 fq_status fq_f32_conv_plan_create(const fq_conv2d_f32_params *p, const float *w,
                                   const float *bias, fq_isa cap, int threads,
                                   fq_f32_conv_plan **out, fq_error *err)
@@ -81,8 +163,13 @@ fq_status fq_f32_conv_plan_create(const fq_conv2d_f32_params *p, const float *w,
     plan->p = *p;
     plan->p.act.slopes = NULL;
     plan->slots = threads > 1 ? threads : 1;
-    fq_status status = is_depthwise(p) ? plan_depthwise(plan, w, bias, cap, err)
-                                       : plan_gemm(plan, w, bias, cap, err);
+    fq_status status;
+    if (is_depthwise(p))
+        status = plan_depthwise(plan, w, bias, cap, err);
+    else if (uses_taps(p))
+        status = plan_taps(plan, w, bias, cap, err);
+    else
+        status = plan_gemm(plan, w, bias, cap, err);
     if (status != FQ_OK) {
         fq_f32_conv_plan_free(plan);
         return status;
@@ -95,7 +182,8 @@ void fq_f32_conv_plan_free(fq_f32_conv_plan *plan)
 {
     if (plan == NULL)
         return;
-    for (int64_t g = 0; plan->packed != NULL && g < plan->p.groups; g++)
+    int64_t packs = plan->path == FQ_F32_CONV_TAPS ? 1 : plan->p.groups;
+    for (int64_t g = 0; plan->packed != NULL && g < packs; g++)
         fq_f32_gemm_packed_free(&plan->packed[g]);
     fq_free(plan->packed);
     fq_free_aligned(plan->dw_weights);
@@ -126,9 +214,13 @@ static void im2col_run(const fq_conv2d_f32_params *p, const float *xc, int64_t i
     }
     int64_t s = p->stride_w;
     int64_t first = ow * s + offset;
-    /* Valid t: 0 <= first + t * s < in_w. */
-    int64_t lo = first >= 0 ? 0 : (-first + s - 1) / s;
-    int64_t hi = p->in_w - first > 0 ? (p->in_w - first + s - 1) / s : 0;
+    /* Valid t: 0 <= first + t * s < in_w (strides 1 and 2 without a division). */
+    int64_t left = p->in_w - first;
+    int64_t lo = first >= 0 ? 0
+                 : s == 1 ? -first
+                 : s == 2 ? (1 - first) >> 1
+                          : (-first + s - 1) / s;
+    int64_t hi = left <= 0 ? 0 : s == 1 ? left : s == 2 ? (left + 1) >> 1 : (left + s - 1) / s;
     lo = lo < run ? lo : run;
     hi = hi < run ? hi : run;
     hi = hi > lo ? hi : lo;
@@ -136,6 +228,9 @@ static void im2col_run(const fq_conv2d_f32_params *p, const float *xc, int64_t i
     zero(dst, lo);
     if (s == 1)
         memcpy(dst + lo, row + lo, (size_t)(hi - lo) * sizeof(float));
+    else if (s == 2)
+        for (int64_t t = lo; t < hi; t++)  /* a constant stride vectorizes */
+            dst[t] = row[2 * t];
     else
         for (int64_t t = lo; t < hi; t++)
             dst[t] = row[t * s];
@@ -252,6 +347,197 @@ static void depthwise_plane(void *ctx, size_t index)
         fq_ref_bias_activation_f32(y, pixels, 0.0f, job->act, c);
 }
 
+/* The taps path on one image: the input in zero-padded phase planes first, then column panels
+ * spread over threads. With stride S, padded input row S * i + a, column S * j + b (input row
+ * minus pad_top, column minus pad_left) sits at row i, column j of phase plane a * S + b of its
+ * channel; tap (kh, kw) of output (oh, ow) is then row oh + kh / S, column ow + kw / S of phase
+ * (kh % S) * S + kw % S, so over the planes' width a tap's X is one shifted run of a plane.
+ * Planes are indexed phase * in_channels + c. */
+typedef struct taps_job {
+    const fq_f32_conv_plan *plan;
+    const float *x;
+    float *y;
+    float *planes;
+    float *slots;
+    const fq_epilogue_f32 *act;
+    fq_f32_gemm_params params;
+    bool per_row_slopes;
+    int64_t columns;  /* over the planes' width, up to the last real output column */
+    size_t panels;
+    size_t chunk;     /* consecutive panels a task takes at once */
+    atomic_size_t next;
+} taps_job;
+
+/* Row i of phase (a, b) of channel plane src into dst (padded_w floats). */
+static void phase_row(const fq_f32_conv_plan *plan, const float *src, int64_t i, int64_t a,
+                      int64_t b, float *dst)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t s = p->stride_w, wq = plan->padded_w;
+    int64_t ih = i * s + a - p->pad_top;
+    if (ih < 0 || ih >= p->in_h) {
+        zero(dst, wq);
+        return;
+    }
+    const float *row = src + ih * p->in_w;
+    int64_t first = b - p->pad_left;  /* input column of dst[0] */
+    /* Valid j: 0 <= first + j * s < in_w. */
+    int64_t lo = first >= 0 ? 0 : (-first + s - 1) / s;
+    int64_t hi = p->in_w - first > 0 ? (p->in_w - first + s - 1) / s : 0;
+    lo = lo < wq ? lo : wq;
+    hi = hi < wq ? hi : wq;
+    hi = hi > lo ? hi : lo;
+    zero(dst, lo);
+    const float *from = row + first;
+    if (s == 1)
+        memcpy(dst + lo, from + lo, (size_t)(hi - lo) * sizeof(float));
+    else
+        for (int64_t j = lo; j < hi; j++)  /* s is 2: a constant stride vectorizes */
+            dst[j] = from[2 * j];
+    zero(dst + hi, wq - hi);
+}
+
+static void pad_channel(void *ctx, size_t index)
+{
+    const taps_job *job = ctx;
+    const fq_f32_conv_plan *plan = job->plan;
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t s = p->stride_w, used = plan->padded_h * plan->padded_w;
+    const float *src = job->x + (int64_t)index * p->in_h * p->in_w;
+    for (int64_t phase = 0; phase < s * s; phase++) {
+        float *dst = job->planes + (phase * p->in_channels + (int64_t)index) * plan->plane_stride;
+        for (int64_t i = 0; i < plan->padded_h; i++)
+            phase_row(plan, src, i, phase / s, phase % s, dst + i * plan->padded_w);
+        zero(dst + used, plan->plane_stride - used);
+    }
+}
+
+/* First float of tap t's run in channel c's plane of the right phase. */
+static const float *tap_source(const taps_job *job, int64_t t, int64_t c)
+{
+    const fq_f32_conv_plan *plan = job->plan;
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t s = p->stride_w, kh = t / p->kernel_w, kw = t % p->kernel_w;
+    int64_t phase = kh % s * s + kw % s;
+    return job->planes + (phase * p->in_channels + c) * plan->plane_stride +
+           kh / s * plan->padded_w + kw / s;
+}
+
+/* dst[0, n) = src[0, n); a full 32-float run is a fixed-size copy the compiler inlines. */
+static void copy_run(float *dst, const float *src, int64_t n)
+{
+    if (n == 32)
+        memcpy(dst, src, 32 * sizeof(float));
+    else
+        memcpy(dst, src, (size_t)n * sizeof(float));
+}
+
+/* Copies the real output columns of a finished tile (rows nr floats apart) into y. */
+static void scatter_tile(const taps_job *job, int64_t j0, int64_t nc, const float *tile)
+{
+    const fq_conv2d_f32_params *p = &job->plan->p;
+    int64_t wp = job->plan->padded_w, nr = job->plan->gemm->nr;
+    int64_t pixels = p->out_h * p->out_w;
+    for (int64_t j = 0; j < nc;) {
+        int64_t oh = (j0 + j) / wp, ow = (j0 + j) % wp;
+        int64_t run = wp - ow < nc - j ? wp - ow : nc - j;
+        int64_t valid = ow < p->out_w ? p->out_w - ow : 0;
+        valid = valid < run ? valid : run;
+        for (int64_t o = 0; valid > 0 && o < p->out_channels; o++)
+            copy_run(job->y + o * pixels + oh * p->out_w + ow, tile + o * nr + j, valid);
+        j += run;
+    }
+}
+
+static void taps_panel(const taps_job *job, size_t index, float *tile)
+{
+    const fq_f32_conv_plan *plan = job->plan;
+    const fq_conv2d_f32_params *p = &plan->p;
+    const fq_f32_gemm_kernel *kernel = &plan->tap_kernel;
+    const fq_f32_gemm_packed *w = &plan->packed[0];
+    int64_t nr = kernel->nr;
+    int64_t j0 = (int64_t)index * nr;
+    int64_t nc = job->columns - j0 < nr ? job->columns - j0 : nr;
+    size_t per_panel = tap_panel_floats(plan);
+    fq_f32_gemm_params params = job->params;
+    /* Sums build up in the tile, not in the output: output planes are often a multiple of
+     * 4 KiB apart, and rows of C there would evict each other from L1 between depth blocks. */
+    for (int64_t k0 = 0; k0 < w->k; k0 += kernel->kc) {
+        int64_t kb = kernel->kc;
+        const float *xp = tap_source(job, k0 / p->in_channels, k0 % p->in_channels) + j0;
+        size_t x_stride = (size_t)plan->plane_stride * sizeof(float);
+        unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
+                         (k0 + kb >= w->k ? FQ_F32_GEMM_LAST : 0u);
+        size_t block = (size_t)(k0 / kernel->kc + k0) * (size_t)kernel->mr;
+        for (int64_t i0 = 0; i0 < w->m; i0 += kernel->mr) {
+            if (job->per_row_slopes)
+                params.slopes = job->act->slopes + i0;
+            kernel->ukernel((size_t)(w->m - i0 < kernel->mr ? w->m - i0 : kernel->mr),
+                            (size_t)nc, (size_t)kb, xp, x_stride,
+                            w->data + (size_t)(i0 / kernel->mr) * per_panel + block,
+                            tile + i0 * nr, (size_t)nr * sizeof(float), flags, &params);
+        }
+    }
+    if (job->act->kind == FQ_EPILOGUE_F32_SIGMOID)
+        for (int64_t o = 0; o < w->m; o++)
+            fq_ref_bias_activation_f32(tile + o * nr, nc, 0.0f, job->act, o);
+    scatter_tile(job, j0, nc, tile);
+}
+
+static void taps_slot(void *ctx, size_t slot)
+{
+    taps_job *job = ctx;
+    const fq_f32_conv_plan *plan = job->plan;
+    float *tile = job->slots + slot * tap_slot_floats(plan);
+    for (;;) {
+        size_t first = atomic_fetch_add_explicit(&job->next, job->chunk, memory_order_relaxed);
+        if (first >= job->panels)
+            return;
+        size_t end = job->panels - first < job->chunk ? job->panels : first + job->chunk;
+        for (size_t index = first; index < end; index++)
+            taps_panel(job, index, tile);
+    }
+}
+
+static fq_f32_gemm_params tap_params(const fq_epilogue_f32 *act, bool *per_row)
+{
+    fq_f32_gemm_params p = {.kind = act->kind, .alpha = act->alpha, .beta = act->beta};
+    *per_row = act->kind == FQ_EPILOGUE_F32_PRELU && act->slope_count > 1;
+    if (act->kind == FQ_EPILOGUE_F32_PRELU && !*per_row) {
+        p.kind = FQ_EPILOGUE_F32_LEAKY_RELU;
+        p.alpha = act->slope_count == 1 ? act->slopes[0] : 0.0f;
+    }
+    return p;
+}
+
+static void run_taps(const fq_f32_conv_plan *plan, const float *x, const fq_epilogue_f32 *act,
+                     float *y, void *workspace, struct fq_threadpool *pool)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t s = p->stride_w;
+    int nr = plan->gemm->nr;
+    float *planes = workspace;
+    taps_job job = {.plan = plan, .planes = planes, .act = act, .next = 0,
+                    .slots = planes + s * s * p->in_channels * plan->plane_stride,
+                    .columns = (p->out_h - 1) * plan->padded_w + p->out_w};
+    job.params = tap_params(act, &job.per_row_slopes);
+    job.panels = (size_t)((job.columns + nr - 1) / nr);
+    size_t slots = (size_t)fq_threadpool_size(pool);
+    slots = slots < (size_t)plan->slots ? slots : (size_t)plan->slots;
+    slots = slots < job.panels ? slots : job.panels;
+    /* Panels scatter into output rows anywhere in a cache line, so two threads on neighbouring
+     * panels would share lines: tasks take runs of panels, about eight per thread, which leaves
+     * few shared lines and still balances the load. */
+    job.chunk = slots > 1 ? (job.panels + 8 * slots - 1) / (8 * slots) : job.panels;
+    for (int64_t b = 0; b < p->batch; b++) {
+        job.x = x + b * p->in_channels * p->in_h * p->in_w;
+        job.y = y + b * p->out_channels * p->out_h * p->out_w;
+        atomic_store_explicit(&job.next, 0, memory_order_relaxed);
+        fq_threadpool_parallel_for(pool, (size_t)p->in_channels, pad_channel, &job);
+        fq_threadpool_parallel_for(pool, slots, taps_slot, &job);
+    }
+}
+
 void fq_f32_conv_run(const fq_f32_conv_plan *plan, const float *x, const float *slopes,
                      int64_t slope_count, float *y, void *workspace,
                      struct fq_threadpool *pool)
@@ -259,6 +545,10 @@ void fq_f32_conv_run(const fq_f32_conv_plan *plan, const float *x, const float *
     fq_epilogue_f32 act = plan->p.act;
     act.slopes = slopes;
     act.slope_count = slopes != NULL ? slope_count : 0;
+    if (plan->path == FQ_F32_CONV_TAPS) {
+        run_taps(plan, x, &act, y, workspace, pool);
+        return;
+    }
     if (plan->path != FQ_F32_CONV_DEPTHWISE) {
         run_gemm(plan, x, &act, y, workspace, pool);
         return;

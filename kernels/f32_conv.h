@@ -4,6 +4,13 @@
  * Paths, chosen from the shape:
  *   pointwise  1x1, stride 1, no padding: per group one GEMM (f32_gemm.h) of the packed weights
  *              with the NCHW input read as in_channels x HW;
+ *   taps       dense, undilated KxK (not 1x1) convolutions of stride 1 or 2 with at least 8
+ *              input channels that split into equal depth blocks of at most 256: the input is
+ *              copied once into zero-padded planes in the workspace (one per stride phase for
+ *              stride 2), where every tap's row of X is one shifted run, and the product is
+ *              summed tap by tap, each tap's block of X read straight from the planes (no
+ *              im2col). Columns run over the planes' width: each panel of nr columns is summed
+ *              in a tile, then scattered into the output without the junk columns;
  *   im2col     every other grouped or dense convolution: the GEMM driver builds each kc x nr
  *              panel of the im2col matrix straight into its workspace;
  *   depthwise  one input and one output channel per group: the 3x3 stride-1 and stride-2 SIMD
@@ -24,6 +31,7 @@ typedef enum fq_f32_conv_path {
     FQ_F32_CONV_POINTWISE,
     FQ_F32_CONV_IM2COL,
     FQ_F32_CONV_DEPTHWISE,
+    FQ_F32_CONV_TAPS,
 } fq_f32_conv_path;
 
 typedef struct fq_f32_conv_plan {
@@ -34,6 +42,9 @@ typedef struct fq_f32_conv_plan {
     const fq_f32_dwconv_kernel *dw; /* depthwise 3x3 kernel, or NULL: reference planes */
     float *dw_weights;              /* depthwise: a copy of the weights and the bias */
     float *dw_bias;
+    fq_f32_gemm_kernel tap_kernel;  /* taps: the GEMM kernel with kc = one depth block */
+    int64_t padded_h, padded_w;     /* taps: a padded phase plane */
+    int64_t plane_stride;           /* taps: floats between padded planes */
     int slots;                      /* concurrent tasks the workspace is sized for */
     size_t workspace;
     char name[64];

@@ -17,6 +17,7 @@ typedef struct bench_args {
     fq_isa isa;
     fq_input_size size;
     bool json;
+    bool profile;
 } bench_args;
 
 typedef struct bench_result {
@@ -30,7 +31,7 @@ static void help(FILE *out)
 {
     fprintf(out,
             "usage: fq bench MODEL [--warmup N] [--runs N] [--threads T] [--isa X]\n"
-            "                [--input-size WxH] [--json]\n"
+            "                [--input-size WxH] [--json | --profile]\n"
             "\n"
             "Times fq_session_run on MODEL with seeded random inputs (uniform in [-1, 1)) after\n"
             "a warm-up, and prints mean, median, p90 and min latency in ms, FPS (1000 / median),\n"
@@ -44,6 +45,9 @@ static void help(FILE *out)
             "  --input-size WxH  size of 4-D inputs with a dynamic size (default 640x640)\n"
             "  --json            print one JSON object: median_ms, mean_ms, p90_ms, min_ms, fps,\n"
             "                    load_ms, threads, isa, runs\n"
+            "  --profile         then time every node over the same number of runs and print\n"
+            "                    each node's and each op type's ms per run and share of the\n"
+            "                    total, op types slowest first (not with --json)\n"
             "  -h, --help        show this help\n");
 }
 
@@ -63,7 +67,8 @@ static int parse_args(int argc, char **argv, bench_args *args)
         {"warmup", required_argument, NULL, 'w'},     {"runs", required_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 't'},    {"isa", required_argument, NULL, 'i'},
         {"input-size", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"profile", no_argument, NULL, 'p'},          {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *args = (bench_args){.warmup = 3, .runs = 20, .threads = 1, .isa = FQ_ISA_AUTO};
     fq_error err = {0};
@@ -78,6 +83,7 @@ static int parse_args(int argc, char **argv, bench_args *args)
         case 'i': ok = fq_isa_parse(optarg, &args->isa, &err) == FQ_OK; break;
         case 's': ok = fq_tool_parse_size(optarg, &args->size); break;
         case 'j': args->json = true; break;
+        case 'p': args->profile = true; break;
         case 'h': help(stdout); return -1;
         default: help(stderr); return FQ_EXIT_USAGE;
         }
@@ -89,6 +95,10 @@ static int parse_args(int argc, char **argv, bench_args *args)
             fq_tool_fail("bench", "bad value '%s' (see --help)", optarg);
             return FQ_EXIT_USAGE;
         }
+    }
+    if (args->json && args->profile) {
+        fq_tool_fail("bench", "--profile prints text; it does not combine with --json");
+        return FQ_EXIT_USAGE;
     }
     if (optind != argc - 1) {
         fq_tool_fail("bench", "needs exactly one MODEL (see --help)");
@@ -175,6 +185,88 @@ static fq_status time_runs(fq_session *session, const bench_args *args, bench_re
     return status;
 }
 
+/* Per-node time of observed runs: each node's share is the time from the previous node's end
+ * (or the run's start) to its own. */
+typedef struct node_profile {
+    double *ms;        /* per node, summed over runs */
+    double last;
+} node_profile;
+
+static fq_status profile_node(void *user, int node, const fq_tensor *outputs, int n_outputs,
+                              fq_error *err)
+{
+    (void)outputs, (void)n_outputs, (void)err;
+    node_profile *np = user;
+    double now = fq_tool_now_ms();
+    np->ms[node] += now - np->last;
+    np->last = now;
+    return FQ_OK;
+}
+
+typedef struct op_total {
+    const char *op;
+    double ms;
+    int nodes;
+} op_total;
+
+static int compare_totals(const void *a, const void *b)
+{
+    double x = ((const op_total *)a)->ms, y = ((const op_total *)b)->ms;
+    return x > y ? -1 : x < y;
+}
+
+static void print_profile(const fq_graph *graph, const double *ms, int runs)
+{
+    double total = 0.0;
+    for (int n = 0; n < graph->n_nodes; n++)
+        total += ms[n] / runs;
+    total = total > 0.0 ? total : 1.0;
+    printf("\nprofile (ms per run over %d runs)\n", runs);
+    printf("  %4s %-32s %-20s %9s %6s\n", "node", "name", "op", "ms", "share");
+    for (int n = 0; n < graph->n_nodes; n++)
+        printf("  %4d %-32s %-20s %9.3f %5.1f%%\n", n, graph->nodes[n].name,
+               graph->nodes[n].op_type, ms[n] / runs, 100.0 * ms[n] / runs / total);
+
+    op_total *ops = calloc((size_t)graph->n_nodes + 1, sizeof(op_total));
+    if (ops == NULL)
+        return;
+    int count = 0;
+    for (int n = 0; n < graph->n_nodes; n++) {
+        int i = 0;
+        while (i < count && strcmp(ops[i].op, graph->nodes[n].op_type) != 0)
+            i++;
+        if (i == count)
+            ops[count++].op = graph->nodes[n].op_type;
+        ops[i].ms += ms[n] / runs;
+        ops[i].nodes++;
+    }
+    qsort(ops, (size_t)count, sizeof(op_total), compare_totals);
+    printf("\n  %-20s %5s %9s %6s\n", "op", "nodes", "ms", "share");
+    for (int i = 0; i < count; i++)
+        printf("  %-20s %5d %9.3f %5.1f%%\n", ops[i].op, ops[i].nodes, ops[i].ms,
+               100.0 * ops[i].ms / total);
+    printf("  %-20s %5d %9.3f\n", "total", graph->n_nodes, total);
+    free(ops);
+}
+
+static fq_status profile_runs(fq_session *session, const fq_graph *graph, int runs,
+                              fq_error *err)
+{
+    node_profile np = {calloc((size_t)graph->n_nodes + 1, sizeof(double)), 0.0};
+    if (np.ms == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate %d node timings",
+                            graph->n_nodes);
+    fq_status status = FQ_OK;
+    for (int i = 0; i < runs && status == FQ_OK; i++) {
+        np.last = fq_tool_now_ms();
+        status = fq_session_run_observed(session, profile_node, &np, err);
+    }
+    if (status == FQ_OK)
+        print_profile(graph, np.ms, runs);
+    free(np.ms);
+    return status;
+}
+
 /* The highest ISA level a kernel may use under the session's cap. */
 static fq_isa level_used(fq_isa cap)
 {
@@ -254,7 +346,9 @@ int fq_cmd_bench(int argc, char **argv)
     }
     if (status == FQ_OK)
         code = args.json ? print_json(&args, &r) : (print_text(&args, &r), FQ_EXIT_OK);
-    else {
+    if (status == FQ_OK && args.profile)
+        status = profile_runs(session, graph, args.runs, &err);
+    if (status != FQ_OK) {
         fq_tool_error("bench", &err);
         code = FQ_EXIT_FAILURE;
     }

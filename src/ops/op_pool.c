@@ -2,9 +2,12 @@
  * f32. MaxPool's Indices output and 3-D pooling are not supported. */
 #include <string.h>
 
+#include "f32_maxpool.h"
+
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
 #include "ref/f32_pool2d_ref.h"
+#include "runtime/threadpool.h"
 
 static fq_status pool_input(const fq_graph *graph, const fq_node *node, fq_error *err)
 {
@@ -80,13 +83,53 @@ fq_status fq_maxpool_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return status;
 }
 
+/* The state is the chosen kernel (static data, nothing to release), or NULL: the reference. */
+fq_status fq_maxpool_prepare(const fq_graph *graph, const fq_node *node,
+                             const fq_kernel_config *config, void **state, size_t *workspace,
+                             fq_error *err)
+{
+    fq_pool2d_f32_params p;
+    *state = NULL;
+    *workspace = 0;
+    fq_status status = pool_params(graph, node, &p, err);
+    if (status == FQ_OK)
+        *state = (void *)fq_f32_maxpool_select(config->isa_cap, &p);
+    return status;
+}
+
+const char *fq_maxpool_kernel_name(const void *state)
+{
+    return ((const fq_f32_maxpool_kernel *)state)->name;
+}
+
+typedef struct maxpool_job {
+    const fq_f32_maxpool_kernel *kernel;
+    const fq_pool2d_f32_params *p;
+    const float *x;
+    float *y;
+} maxpool_job;
+
+static void maxpool_plane(void *ctx, size_t index)
+{
+    const maxpool_job *job = ctx;
+    const fq_pool2d_f32_params *p = job->p;
+    job->kernel->ukernel(p, job->x + (int64_t)index * p->in_h * p->in_w,
+                         job->y + (int64_t)index * p->out_h * p->out_w);
+}
+
 fq_status fq_maxpool_exec(const fq_exec_ctx *ctx)
 {
     fq_pool2d_f32_params p;
     fq_status status = pool_params(ctx->graph, ctx->node, &p, ctx->err);
-    if (status == FQ_OK)
+    if (status != FQ_OK)
+        return status;
+    if (ctx->state == NULL) {
         fq_ref_maxpool2d_f32(&p, ctx->inputs[0].data, ctx->outputs[0].data);
-    return status;
+        return FQ_OK;
+    }
+    maxpool_job job = {ctx->state, &p, ctx->inputs[0].data, ctx->outputs[0].data};
+    fq_threadpool_parallel_for(ctx->pool, (size_t)p.planes, maxpool_plane, &job);
+    return FQ_OK;
 }
 
 fq_status fq_avgpool_infer(fq_graph *graph, fq_node *node, fq_error *err)

@@ -327,17 +327,74 @@ static void test_depthwise_3x3_picks_the_simd_kernel_of_the_cap(void **state)
     assert_null(fq_f32_dwconv_select(FQ_ISA_SCALAR, 1));
 }
 
+/* A dense undilated convolution of stride 1 or 2 around the taps path's limits: at least 8
+ * input channels take it (counts above 256 in equal depth blocks; 257 cannot split and takes
+ * im2col), fewer take im2col. */
+static fq_conv2d_f32_params random_taps_conv(void)
+{
+    fq_conv2d_f32_params p = random_conv(false, 0, 1);
+    static const int64_t wide[] = {264, 300, 257};
+    int pick = fq_test_rand_int(0, 4);
+    int64_t s = fq_test_rand_int(1, 2);
+    p.groups = 1;
+    p.stride_h = p.stride_w = s;
+    p.dilation_h = p.dilation_w = 1;
+    p.kernel_h = fq_test_rand_int(1, 5);
+    p.kernel_w = fq_test_rand_int(p.kernel_h == 1 ? 2 : 1, 5);
+    p.in_channels = pick == 0 ? wide[fq_test_rand_int(0, 2)]
+                    : pick == 1 ? fq_test_rand_int(1, 15) : fq_test_rand_int(16, 40);
+    p.out_channels = fq_test_rand_int(1, 40);
+    p.in_h = fq_test_rand_int(p.kernel_h, 23);
+    p.in_w = fq_test_rand_int(p.kernel_w, 45);
+    p.pad_top = fq_test_rand_int(0, p.kernel_h - 1);
+    p.pad_left = fq_test_rand_int(0, p.kernel_w - 1);
+    p.out_h = out_size(p.in_h, p.kernel_h, s, 1, p.pad_top);
+    p.out_w = out_size(p.in_w, p.kernel_w, s, 1, p.pad_left);
+    return p;
+}
+
+static void taps_convs(fq_isa cap)
+{
+    for (int t = 0; t < 60; t++) {
+        fq_conv2d_f32_params p = random_taps_conv();
+        check_conv(&p, cap, NULL);
+    }
+}
+
+static void test_stride_one_and_two_dense_convs_match_the_reference(void **state)
+{
+    (void)state;
+    fq_test_seed(7);
+    for_each_cap(taps_convs);
+}
+
+static void test_wide_stride_one_3x3_conv_takes_the_taps_path(void **state)
+{
+    (void)state;
+    fq_conv2d_f32_params p = {.batch = 1, .in_channels = 32, .in_h = 9, .in_w = 11,
+                              .out_channels = 24, .out_h = 9, .out_w = 11, .kernel_h = 3,
+                              .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1,
+                              .dilation_w = 1, .pad_top = 1, .pad_left = 1, .groups = 1};
+    float *w = random_floats(24 * 32 * 9);
+    fq_f32_conv_plan *plan;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_conv_plan_create(&p, w, NULL, FQ_ISA_AUTO, 1, &plan, &err), FQ_OK);
+    assert_int_equal(plan->path, FQ_F32_CONV_TAPS);
+    fq_f32_conv_plan_free(plan);
+    free(w);
+}
+
 /* Every output element bit-identical whatever the thread count. */
 static void test_conv_outputs_are_identical_for_one_two_and_three_threads(void **state)
 {
     (void)state;
     fq_test_seed(6);
-    fq_conv2d_f32_params shapes[3] = {random_conv(false, 3, 1), random_conv(true, 3, 2),
-                                      random_conv(false, 1, 1)};
+    fq_conv2d_f32_params shapes[4] = {random_conv(false, 3, 1), random_conv(true, 3, 2),
+                                      random_conv(false, 1, 1), random_taps_conv()};
     shapes[2].pad_top = shapes[2].pad_left = 0;
     shapes[2].out_h = shapes[2].in_h;
     shapes[2].out_w = shapes[2].in_w;
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 4; s++) {
         fq_conv2d_f32_params *p = &shapes[s];
         p->act.kind = FQ_EPILOGUE_F32_RELU;
         int64_t nx = p->batch * p->in_channels * p->in_h * p->in_w;
@@ -377,6 +434,8 @@ int main(void)
         cmocka_unit_test(test_dense_and_grouped_convs_match_the_reference),
         cmocka_unit_test(test_pointwise_convs_match_the_reference),
         cmocka_unit_test(test_depthwise_convs_match_the_reference),
+        cmocka_unit_test(test_stride_one_and_two_dense_convs_match_the_reference),
+        cmocka_unit_test(test_wide_stride_one_3x3_conv_takes_the_taps_path),
         cmocka_unit_test(test_depthwise_3x3_picks_the_simd_kernel_of_the_cap),
         cmocka_unit_test(test_conv_outputs_are_identical_for_one_two_and_three_threads),
     };

@@ -1,0 +1,110 @@
+/* fp32 max pooling kernels against the reference over randomized shapes, windows, strides and
+ * pads, with NaN and infinite inputs among them. Max is exact, so outputs must compare equal. */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "f32_maxpool.h"
+#include "facequant/cpu.h"
+#include "ref/f32_pool2d_ref.h"
+#include "test_util.h"
+
+static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t pad_begin, int64_t pad_end)
+{
+    return (in + pad_begin + pad_end - k) / s + 1;
+}
+
+static fq_pool2d_f32_params random_pool(void)
+{
+    fq_pool2d_f32_params p = {.planes = 1, .dilation_h = 1, .dilation_w = 1};
+    p.stride_h = p.stride_w = fq_test_rand_int(1, 2);
+    p.kernel_h = fq_test_rand_int(1, 5);
+    p.kernel_w = fq_test_rand_int(1, FQ_F32_MAXPOOL_MAX_KW);
+    p.pad_top = fq_test_rand_int(0, p.kernel_h - 1);
+    p.pad_bottom = fq_test_rand_int(0, p.kernel_h - 1);
+    p.pad_left = fq_test_rand_int(0, p.kernel_w - 1);
+    p.pad_right = fq_test_rand_int(0, p.kernel_w - 1);
+    p.in_h = fq_test_rand_int(p.kernel_h, 30);
+    p.in_w = fq_test_rand_int(p.kernel_w, 200);
+    p.out_h = out_size(p.in_h, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom);
+    p.out_w = out_size(p.in_w, p.kernel_w, p.stride_w, p.pad_left, p.pad_right);
+    return p;
+}
+
+static float random_value(void)
+{
+    int pick = fq_test_rand_int(0, 99);
+    if (pick == 0)
+        return NAN;
+    if (pick == 1)
+        return -INFINITY;
+    if (pick == 2)
+        return INFINITY;
+    return fq_test_rand_float(-1.0f, 1.0f);
+}
+
+static void check_pool(const fq_f32_maxpool_kernel *kernel, const fq_pool2d_f32_params *p)
+{
+    int64_t nx = p->in_h * p->in_w, ny = p->out_h * p->out_w;
+    float *x = malloc((size_t)nx * sizeof(float));
+    float *got = malloc((size_t)ny * sizeof(float)), *want = malloc((size_t)ny * sizeof(float));
+    assert_true(x != NULL && got != NULL && want != NULL);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = random_value();
+    kernel->ukernel(p, x, got);
+    fq_ref_maxpool2d_f32(p, x, want);
+    for (int64_t i = 0; i < ny; i++) {
+        if (got[i] != want[i])
+            fail_msg("%s: %lldx%lld kernel %lldx%lld stride %lld pad %lld,%lld,%lld,%lld: "
+                     "output %lld is %g, reference %g", kernel->name, (long long)p->in_h,
+                     (long long)p->in_w, (long long)p->kernel_h, (long long)p->kernel_w,
+                     (long long)p->stride_w, (long long)p->pad_top, (long long)p->pad_left,
+                     (long long)p->pad_bottom, (long long)p->pad_right, (long long)i,
+                     (double)got[i], (double)want[i]);
+    }
+    free(x), free(got), free(want);
+}
+
+static void test_avx512_maxpool_matches_the_reference_on_random_shapes(void **state)
+{
+    (void)state;
+    if (!fq_isa_supported(FQ_ISA_AVX512))
+        skip();
+    fq_test_seed(11);
+    for (int t = 0; t < 300; t++) {
+        fq_pool2d_f32_params p = random_pool();
+        const fq_f32_maxpool_kernel *kernel = fq_f32_maxpool_select(FQ_ISA_AVX512, &p);
+        assert_non_null(kernel);
+        check_pool(kernel, &p);
+    }
+}
+
+static void test_maxpool_select_refuses_what_the_kernels_do_not_take(void **state)
+{
+    (void)state;
+    fq_pool2d_f32_params p = {.planes = 1, .in_h = 8, .in_w = 8, .out_h = 3, .out_w = 3,
+                              .kernel_h = 2, .kernel_w = 2, .stride_h = 3, .stride_w = 3,
+                              .dilation_h = 1, .dilation_w = 1};
+    assert_null(fq_f32_maxpool_select(FQ_ISA_AUTO, &p));
+    p.stride_h = p.stride_w = 2;
+    p.dilation_w = 2;
+    assert_null(fq_f32_maxpool_select(FQ_ISA_AUTO, &p));
+    p.dilation_w = 1;
+    assert_null(fq_f32_maxpool_select(FQ_ISA_SCALAR, &p));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_avx512_maxpool_matches_the_reference_on_random_shapes),
+        cmocka_unit_test(test_maxpool_select_refuses_what_the_kernels_do_not_take),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
