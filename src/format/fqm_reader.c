@@ -1,6 +1,7 @@
 /* Reading an .fqm image into a graph IR. Every offset, size, count and string reference is
  * checked against the bytes that exist before it is used, and counts are checked against the
  * bytes their records need before anything is allocated for them. */
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -118,7 +119,7 @@ static uint32_t cursor_count(cursor *c, uint64_t record_size, const char *what)
     if (c->status == FQ_OK && (uint64_t)count * record_size > c->size - c->pos) {
         uint64_t left = c->size - c->pos;
         c->pos -= 4;
-        cursor_fail(c, "%s %u needs %llu bytes, the section has %llu left", what, count,
+        cursor_fail(c, "%s %" PRIu32 " needs %llu bytes, the section has %llu left", what, count,
                     (unsigned long long)((uint64_t)count * record_size),
                     (unsigned long long)left);
         return 0;
@@ -136,17 +137,17 @@ static char *copy_string(cursor *c, uint32_t ref, bool optional, const char *wha
     if (ref == FQM_NO_STRING && optional)
         return NULL;
     if (ref >= r->n_strings) {
-        cursor_fail(c, "%s refers to string %u of %u", what, ref, r->n_strings);
+        cursor_fail(c, "%s refers to string %" PRIu32 " of %" PRIu32 "", what, ref, r->n_strings);
         return NULL;
     }
     const unsigned char *entry = r->string_index + (size_t)ref * FQM_STRING_ENTRY;
     uint64_t offset = fqm_get_u32(entry), length = fqm_get_u32(entry + 4);
     if (offset + length > r->string_bytes_size) {
-        cursor_fail(c, "%s: string %u runs past the end of STRINGS", what, ref);
+        cursor_fail(c, "%s: string %" PRIu32 " runs past the end of STRINGS", what, ref);
         return NULL;
     }
     if (length + 1 > r->string_budget) {
-        cursor_fail(c, "%s: copying string %u would exceed the %llu bytes of strings this "
+        cursor_fail(c, "%s: copying string %" PRIu32 " would exceed the %llu bytes of strings this "
                     "file can justify", what, ref, (unsigned long long)r->string_budget);
         return NULL;
     }
@@ -198,7 +199,8 @@ static fq_status read_header(reader *r, const fq_crc32_table *crc, uint64_t *tab
 
     uint32_t header_size = fqm_get_u32(h + FQM_HEADER_HEADER_SIZE);
     if (header_size < FQM_HEADER_SIZE || header_size > r->size)
-        return fq_error_set(r->err, FQ_ERR_PARSE, "header, byte %d: header size %u is outside "
+        return fq_error_set(r->err, FQ_ERR_PARSE, "header, byte %d: header size %" PRIu32
+                            " is outside "
                             "[%d, %zu]", FQM_HEADER_HEADER_SIZE, header_size, FQM_HEADER_SIZE,
                             r->size);
     uint32_t stored = fqm_get_u32(h + FQM_HEADER_HEADER_CRC);
@@ -208,8 +210,10 @@ static fq_status read_header(reader *r, const fq_crc32_table *crc, uint64_t *tab
     actual = fq_crc32(crc, actual, h + FQM_HEADER_HEADER_CRC + 4,
                       header_size - FQM_HEADER_HEADER_CRC - 4);
     if (actual != stored)
-        return fq_error_set(r->err, FQ_ERR_PARSE, "header, bytes 0..%u: CRC32 is %08x, the "
-                            "header says %08x: the file is damaged", header_size, actual, stored);
+        return fq_error_set(r->err, FQ_ERR_PARSE, "header, bytes 0..%" PRIu32
+                            ": CRC32 is %08" PRIx32 ", the "
+                            "header says %08" PRIx32
+                            ": the file is damaged", header_size, actual, stored);
 
     uint64_t file_size = fqm_get_u64(h + FQM_HEADER_FILE_SIZE);
     if (file_size != r->size)
@@ -220,15 +224,16 @@ static fq_status read_header(reader *r, const fq_crc32_table *crc, uint64_t *tab
     *n_sections = fqm_get_u32(h + FQM_HEADER_SECTION_COUNT);
     if (*table_offset < header_size || *table_offset > r->size ||
         *n_sections > (r->size - *table_offset) / FQM_ENTRY_BYTES)
-        return fq_error_set(r->err, FQ_ERR_PARSE, "header, byte %d: a section table of %u "
+        return fq_error_set(r->err, FQ_ERR_PARSE, "header, byte %d: a section table of %" PRIu32 " "
                             "entries at byte %llu does not fit in the %zu-byte file",
                             FQM_HEADER_TABLE_OFFSET, *n_sections,
                             (unsigned long long)*table_offset, r->size);
     uint32_t table_crc = fq_crc32(crc, 0, r->base + *table_offset,
                                   (size_t)*n_sections * FQM_ENTRY_BYTES);
     if (table_crc != fqm_get_u32(h + FQM_HEADER_TABLE_CRC))
-        return fq_error_set(r->err, FQ_ERR_PARSE, "section table, byte %llu: CRC32 is %08x, "
-                            "the header says %08x: the file is damaged",
+        return fq_error_set(r->err, FQ_ERR_PARSE, "section table, byte %llu: CRC32 is %08" PRIx32
+                            ", "
+                            "the header says %08" PRIx32 ": the file is damaged",
                             (unsigned long long)*table_offset, table_crc,
                             fqm_get_u32(h + FQM_HEADER_TABLE_CRC));
     return FQ_OK;
@@ -243,12 +248,13 @@ static fq_status read_entry(reader *r, const unsigned char *e, uint64_t at)
     const char *name = type < FQM_SECTION_KNOWN ? section_names[type] : "unknown";
     if (offset > r->size || size > r->size - offset)
         return fq_error_set(r->err, FQ_ERR_PARSE, "section table, byte %llu: %s section "
-                            "(type %u) at byte %llu, %llu bytes, lies outside the %zu-byte "
+                            "(type %" PRIu32
+                            ") at byte %llu, %llu bytes, lies outside the %zu-byte "
                             "file", (unsigned long long)at, name, type,
                             (unsigned long long)offset, (unsigned long long)size, r->size);
     if (alignment == 0 || (alignment & (alignment - 1)) != 0 || offset % alignment != 0)
         return fq_error_set(r->err, FQ_ERR_PARSE, "section table, byte %llu: %s section at "
-                            "byte %llu has alignment %u, not a power of two it meets",
+                            "byte %llu has alignment %" PRIu32 ", not a power of two it meets",
                             (unsigned long long)at, name, (unsigned long long)offset,
                             alignment);
     if (type == 0 || type >= FQM_SECTION_KNOWN)
@@ -286,7 +292,8 @@ static fq_status read_sections(reader *r, const fq_crc32_table *crc)
         uint32_t actual = fq_crc32(crc, 0, r->base + s->offset, (size_t)s->size);
         if (actual != s->crc)
             return fq_error_set(r->err, FQ_ERR_PARSE, "%s section, bytes %llu..%llu: CRC32 is "
-                                "%08x, the section table says %08x: the file is damaged",
+                                "%08" PRIx32 ", the section table says %08" PRIx32
+                                ": the file is damaged",
                                 section_names[type], (unsigned long long)s->offset,
                                 (unsigned long long)(s->offset + s->size), actual, s->crc);
     }
@@ -330,7 +337,8 @@ static fq_status read_graph_section(reader *r)
     uint32_t n_inputs = cursor_count(&c, 4, "input count");
     uint32_t n_outputs = cursor_u32(&c, "output count");
     if (c.status == FQ_OK && (uint64_t)n_inputs + n_outputs > (c.size - c.pos) / 4)
-        return cursor_fail(&c, "%u inputs and %u outputs do not fit", n_inputs, n_outputs);
+        return cursor_fail(&c, "%" PRIu32 " inputs and %" PRIu32
+        " outputs do not fit", n_inputs, n_outputs);
     g->n_inputs = (int)n_inputs;
     g->n_outputs = (int)n_outputs;
     read_index_list(&c, &g->inputs, &g->n_inputs, "graph inputs");
@@ -367,7 +375,7 @@ static fq_status read_quant(cursor *c, const unsigned char *rec, fq_value *v)
     bool per_channel = axis >= 0 && axis < v->shape.rank &&
                        (v->shape.dims[axis] < 0 || (uint64_t)v->shape.dims[axis] == count);
     if (!per_tensor && !per_channel)
-        return cursor_fail(c, "%u quantization parameters on axis %d do not fit the shape",
+        return cursor_fail(c, "%" PRIu32 " quantization parameters on axis %d do not fit the shape",
                            count, (int)axis);
     const unsigned char *scale = weights_range(c, fqm_get_u64(rec + FQM_VALUE_SCALE_OFFSET),
                                                (uint64_t)count * 4, 4, "scale array");
@@ -381,7 +389,8 @@ static fq_status read_quant(cursor *c, const unsigned char *rec, fq_value *v)
     v->quant.zero_point = fq_malloc((size_t)count * sizeof(int32_t));
     if (v->quant.scale == NULL || v->quant.zero_point == NULL)
         return c->status = fq_error_set(c->r->err, FQ_ERR_NO_MEMORY, "value '%s': cannot "
-                                        "allocate %u quantization parameters", v->name, count);
+                                        "allocate %" PRIu32
+                                        " quantization parameters", v->name, count);
     v->quant.count = (int)count;
     for (uint32_t k = 0; k < count; k++) {
         v->quant.scale[k] = fqm_get_f32(scale + 4 * (size_t)k);
@@ -464,16 +473,18 @@ static fq_status read_values(reader *r)
     uint32_t count = cursor_u32(&c, "value count");
     uint32_t record_size = cursor_u32(&c, "record size");
     if (c.status == FQ_OK && record_size < FQM_VALUE_RECORD)
-        return cursor_fail(&c, "record size %u is below %d", record_size, FQM_VALUE_RECORD);
+        return cursor_fail(&c, "record size %" PRIu32
+        " is below %d", record_size, FQM_VALUE_RECORD);
     if (c.status == FQ_OK && (uint64_t)count * record_size > c.size - c.pos)
-        return cursor_fail(&c, "%u value records need more than the %llu bytes left", count,
+        return cursor_fail(&c, "%" PRIu32
+        " value records need more than the %llu bytes left", count,
                            (unsigned long long)(c.size - c.pos));
     if (c.status != FQ_OK || count > INT_MAX)
-        return cursor_fail(&c, "value count %u is too large", count);
+        return cursor_fail(&c, "value count %" PRIu32 " is too large", count);
 
     g->values = fq_calloc(count > 0 ? count : 1, sizeof(fq_value));
     if (g->values == NULL)
-        return fq_error_set(r->err, FQ_ERR_NO_MEMORY, "cannot allocate %u values", count);
+        return fq_error_set(r->err, FQ_ERR_NO_MEMORY, "cannot allocate %" PRIu32 " values", count);
     g->cap_values = (int)count;
     c.item = "value";
     for (uint32_t i = 0; i < count && c.status == FQ_OK; i++) {
@@ -506,7 +517,7 @@ static fq_status read_attr_list(cursor *c, fq_attr *a)
     if (c->status != FQ_OK)
         return c->status;
     if (n > INT_MAX)
-        return cursor_fail(c, "element count %u is too large", n);
+        return cursor_fail(c, "element count %" PRIu32 " is too large", n);
     size_t bytes = (size_t)(n > 0 ? n : 1);
     if (a->type == FQ_ATTR_FLOATS && (a->floats = fq_malloc(bytes * sizeof(float))) == NULL)
         return attr_no_memory(c);
@@ -533,7 +544,7 @@ static fq_status read_attr(cursor *c, fq_attr *a)
     a->name = cursor_string(c, false, "attribute name", NULL);
     uint32_t type = cursor_u32(c, "attribute type");
     if (c->status == FQ_OK && (type < FQ_ATTR_FLOAT || type > FQ_ATTR_STRINGS))
-        return cursor_fail(c, "attribute type %u is unknown", type);
+        return cursor_fail(c, "attribute type %" PRIu32 " is unknown", type);
     a->type = (fq_attr_type)type;
     switch (a->type) {
     case FQ_ATTR_FLOAT: {
@@ -572,7 +583,8 @@ static fq_status read_node(cursor *c, fq_node *node)
     if (c->status == FQ_OK && ((uint64_t)n_inputs + n_outputs > left / 4 ||
                                n_attrs > (left - 4 * ((uint64_t)n_inputs + n_outputs)) /
                                              FQM_ATTR_HEAD))
-        return cursor_fail(c, "%u inputs, %u outputs and %u attributes do not fit in the "
+        return cursor_fail(c, "%" PRIu32 " inputs, %" PRIu32 " outputs and %" PRIu32
+        " attributes do not fit in the "
                            "section", n_inputs, n_outputs, n_attrs);
 
     node->n_inputs = (int)n_inputs;
@@ -599,7 +611,7 @@ static fq_status read_nodes(reader *r)
         return c.status;
     g->nodes = fq_calloc(count > 0 ? count : 1, sizeof(fq_node));
     if (g->nodes == NULL)
-        return fq_error_set(r->err, FQ_ERR_NO_MEMORY, "cannot allocate %u nodes", count);
+        return fq_error_set(r->err, FQ_ERR_NO_MEMORY, "cannot allocate %" PRIu32 " nodes", count);
     g->cap_nodes = (int)count;
     c.item = "node";
     for (uint32_t n = 0; n < count && c.status == FQ_OK; n++) {
@@ -622,12 +634,13 @@ static fq_status read_meta(reader *r, fq_fqm_meta **meta, int *n_meta)
     if (c.status != FQ_OK || count == 0)
         return c.status;
     if (count > INT_MAX / 2)
-        return cursor_fail(&c, "entry count %u is too large", count);
+        return cursor_fail(&c, "entry count %" PRIu32 " is too large", count);
 
     char **strings = fq_calloc((size_t)count * 2, sizeof(char *));
     size_t lengths_total = 0;
     if (strings == NULL)
-        return fq_error_set(r->err, FQ_ERR_NO_MEMORY, "cannot read %u metadata entries", count);
+        return fq_error_set(r->err, FQ_ERR_NO_MEMORY, "cannot read %" PRIu32
+                            " metadata entries", count);
     c.item = "entry";
     for (uint32_t k = 0; k < count * 2 && c.status == FQ_OK; k++) {
         size_t len = 0;
