@@ -61,7 +61,7 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
     --no-suite deps --no-suite packaging --timeout-multiplier 3 >&2 || status=1
 logs+=(build-asan/meson-logs/testlog.json)
 
-stage "fuzz build (clang, libFuzzer) and a 60 s run of the ONNX reader"
+stage "fuzz build (clang, libFuzzer): ONNX reader, image decoders, .fqm reader, 60 s each"
 CC=clang configure build-fuzz --buildtype=debugoptimized -Dfuzz=true \
   -Db_sanitize=address,undefined -Db_lundef=false || status=1
 build build-fuzz || status=1
