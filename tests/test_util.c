@@ -70,6 +70,34 @@ void *fq_test_read_file(const char *path, size_t *size)
     return buf;
 }
 
+static char tmp_dir[256];
+
+int fq_test_tmp_dir_create(const char *prefix)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(tmp_dir, sizeof(tmp_dir), "%s/%s_XXXXXX", base != NULL ? base : "/tmp", prefix);
+    return mkdtemp(tmp_dir) == NULL ? -1 : 0;
+}
+
+int fq_test_tmp_dir_remove(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+const char *fq_test_tmp_dir(void)
+{
+    return tmp_dir;
+}
+
+const char *fq_test_tmp_path(const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
+    return path;
+}
+
 static unsigned long long rng_state = 88172645463325252ULL;
 
 void fq_test_seed(unsigned long long seed)

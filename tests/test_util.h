@@ -20,6 +20,15 @@ const char *fq_test_path(const char *a, const char *b);
 /* Reads a whole file into a malloc'd buffer; NULL on failure. */
 void *fq_test_read_file(const char *path, size_t *size);
 
+/* One temporary directory per test program: made under $TMPDIR (or /tmp) as PREFIX_XXXXXX,
+ * removed with everything in it. Both return 0 on success, for use as cmocka group setup and
+ * teardown. */
+int fq_test_tmp_dir_create(const char *prefix);
+int fq_test_tmp_dir_remove(void);
+/* The directory, and NAME inside it (a static buffer). */
+const char *fq_test_tmp_dir(void);
+const char *fq_test_tmp_path(const char *name);
+
 /* Deterministic pseudo-random numbers (xorshift), seeded per test. */
 void fq_test_seed(unsigned long long seed);
 unsigned long long fq_test_rand(void);

@@ -16,25 +16,19 @@
 #include "test_util.h"
 
 static const char *demo_path;
-static char tmp_dir[256];
-
 static int make_tmp_dir(void **state)
 {
     (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof(tmp_dir), "%s/fq_demo_XXXXXX", base != NULL ? base : "/tmp");
-    return mkdtemp(tmp_dir) == NULL ? -1 : 0;
+    return fq_test_tmp_dir_create("fq_demo");
 }
 
 static int remove_tmp_dir(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fq_test_tmp_dir_remove();
 }
 
-/* Writes the shared t1.jpg as tmp_dir/t1.ppm. */
+/* Writes the shared t1.jpg as t1.ppm in the temporary directory. */
 static void write_t1_ppm(const char *shared, const char *ppm_path)
 {
     char jpg[1024];
@@ -91,7 +85,7 @@ static void test_demo_prints_six_faces_with_embeddings_for_t1(void **state)
     (void)state;
     const char *shared = fq_test_require_shared();
     char ppm[512], args[3072];
-    snprintf(ppm, sizeof(ppm), "%s/t1.ppm", tmp_dir);
+    snprintf(ppm, sizeof(ppm), "%s/t1.ppm", fq_test_tmp_dir());
     write_t1_ppm(shared, ppm);
     snprintf(args, sizeof(args), "'%s' '%s/models/det_500m.onnx' "
              "'%s/models/mobilefacenet_128d.onnx' '%s/models/cards/det_500m.card' "
@@ -113,7 +107,7 @@ static void test_demo_refuses_a_missing_photo(void **state)
     (void)state;
     int status = 0;
     char args[600];
-    snprintf(args, sizeof(args), "'%s/none.ppm' a.onnx b.onnx 2>/dev/null", tmp_dir);
+    snprintf(args, sizeof(args), "'%s/none.ppm' a.onnx b.onnx 2>/dev/null", fq_test_tmp_dir());
     free(run_demo(args, &status));
     assert_int_not_equal(status, 0);
 }

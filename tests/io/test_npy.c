@@ -15,30 +15,18 @@
 #include "facequant/npy.h"
 #include "test_util.h"
 
-static char tmp_dir[256];
-
 static int make_tmp_dir(void **state)
 {
     (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof(tmp_dir), "%s/fq_npy_XXXXXX", base != NULL ? base : "/tmp");
-    return mkdtemp(tmp_dir) == NULL ? -1 : 0;
+    return fq_test_tmp_dir_create("fq_npy");
 }
 
 static int remove_tmp_dir(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fq_test_tmp_dir_remove();
 }
 
-static const char *tmp_path(const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
-    return path;
-}
 
 /* An npy image: magic, version major.0, the header text exactly as given, then data_size bytes
  * of 0x11. */
@@ -101,7 +89,7 @@ static void round_trip(fq_dtype dtype, const fq_shape *shape)
     fill_random(data, size, dtype);
 
     fq_error err;
-    const char *path = tmp_path("round_trip.npy");
+    const char *path = fq_test_tmp_path("round_trip.npy");
     fq_status st = fq_npy_write_file(path, dtype, shape, data, &err);
     if (st != FQ_OK)
         fail_msg("write %s: %s", fq_dtype_name(dtype), err.message);
@@ -152,7 +140,7 @@ static void test_written_header_is_numpy_layout(void **state)
     (void)state;
     const float data[6] = {1, 2, 3, 4, 5, 6};
     fq_shape shape = {.rank = 2, .dims = {2, 3}};
-    const char *path = tmp_path("layout.npy");
+    const char *path = fq_test_tmp_path("layout.npy");
     assert_int_equal(fq_npy_write_file(path, FQ_DTYPE_F32, &shape, data, NULL), FQ_OK);
 
     size_t size = 0;
@@ -173,7 +161,7 @@ static void test_written_one_element_shape_has_trailing_comma(void **state)
     (void)state;
     const int64_t data[5] = {0};
     fq_shape shape = {.rank = 1, .dims = {5}};
-    const char *path = tmp_path("vector.npy");
+    const char *path = fq_test_tmp_path("vector.npy");
     assert_int_equal(fq_npy_write_file(path, FQ_DTYPE_I64, &shape, data, NULL), FQ_OK);
 
     size_t size = 0;
@@ -189,7 +177,7 @@ static void test_write_leaves_no_temporary_file(void **state)
     (void)state;
     const uint8_t data[1] = {7};
     fq_shape shape = {.rank = 0};
-    const char *path = tmp_path("scalar.npy");
+    const char *path = fq_test_tmp_path("scalar.npy");
     assert_int_equal(fq_npy_write_file(path, FQ_DTYPE_U8, &shape, data, NULL), FQ_OK);
 
     char tmp[600];
@@ -206,7 +194,7 @@ static void test_write_replaces_existing_file(void **state)
     const float second[2] = {9, 8};
     fq_shape shape4 = {.rank = 1, .dims = {4}};
     fq_shape shape2 = {.rank = 1, .dims = {2}};
-    const char *path = tmp_path("replace.npy");
+    const char *path = fq_test_tmp_path("replace.npy");
     assert_int_equal(fq_npy_write_file(path, FQ_DTYPE_F32, &shape4, first, NULL), FQ_OK);
     assert_int_equal(fq_npy_write_file(path, FQ_DTYPE_F32, &shape2, second, NULL), FQ_OK);
 
@@ -223,7 +211,7 @@ static void test_write_to_missing_directory_is_io_error(void **state)
     const float data[1] = {0};
     fq_shape shape = {.rank = 1, .dims = {1}};
     fq_error err;
-    assert_int_equal(fq_npy_write_file(tmp_path("no/such/dir.npy"), FQ_DTYPE_F32, &shape, data,
+    assert_int_equal(fq_npy_write_file(fq_test_tmp_path("no/such/dir.npy"), FQ_DTYPE_F32, &shape, data,
                                        &err), FQ_ERR_IO);
     assert_non_null(strstr(err.message, "no/such/dir.npy"));
 }
@@ -233,7 +221,7 @@ static void test_write_refuses_undefined_dtype(void **state)
     (void)state;
     const float data[1] = {0};
     fq_shape shape = {.rank = 1, .dims = {1}};
-    assert_int_equal(fq_npy_write_file(tmp_path("x.npy"), FQ_DTYPE_UNDEFINED, &shape, data, NULL),
+    assert_int_equal(fq_npy_write_file(fq_test_tmp_path("x.npy"), FQ_DTYPE_UNDEFINED, &shape, data, NULL),
                      FQ_ERR_UNSUPPORTED);
 }
 
@@ -242,7 +230,7 @@ static void test_write_refuses_unknown_dimension(void **state)
     (void)state;
     const float data[1] = {0};
     fq_shape shape = {.rank = 2, .dims = {1, FQ_DIM_UNKNOWN}};
-    assert_int_equal(fq_npy_write_file(tmp_path("x.npy"), FQ_DTYPE_F32, &shape, data, NULL),
+    assert_int_equal(fq_npy_write_file(fq_test_tmp_path("x.npy"), FQ_DTYPE_F32, &shape, data, NULL),
                      FQ_ERR_INVALID_ARG);
 }
 
@@ -450,7 +438,7 @@ static void test_read_file_error_names_the_file(void **state)
     const char *header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n";
     size_t size = 0;
     unsigned char *buf = make_npy(1, header, 10, &size);
-    const char *path = tmp_path("short.npy");
+    const char *path = fq_test_tmp_path("short.npy");
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(buf, 1, size, f), size);
@@ -469,7 +457,7 @@ static void test_read_missing_file_is_io_error(void **state)
     (void)state;
     fq_npy npy;
     fq_error err;
-    assert_int_equal(fq_npy_read_file(tmp_path("absent.npy"), &npy, &err), FQ_ERR_IO);
+    assert_int_equal(fq_npy_read_file(fq_test_tmp_path("absent.npy"), &npy, &err), FQ_ERR_IO);
     assert_non_null(strstr(err.message, "absent.npy"));
 }
 

@@ -31,30 +31,18 @@ typedef struct encoded {
     size_t size;
 } encoded;
 
-static char tmp_dir[256];
-
 static int make_tmp_dir(void **state)
 {
     (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof(tmp_dir), "%s/fq_image_io_XXXXXX", base != NULL ? base : "/tmp");
-    return mkdtemp(tmp_dir) == NULL ? -1 : 0;
+    return fq_test_tmp_dir_create("fq_image_io");
 }
 
 static int remove_tmp_dir(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fq_test_tmp_dir_remove();
 }
 
-static const char *tmp_path(const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
-    return path;
-}
 
 static void write_file(const char *path, const void *data, size_t size)
 {
@@ -942,7 +930,7 @@ static void test_webp_named_jpg_is_decoded_by_its_bytes(void **state)
     (void)state;
     uint8_t *pixels = noise_pixels(21, 13, 6);
     encoded webp = encode_lossless_webp(pixels, 21, 13);
-    const char *path = tmp_path("actually_webp.jpg");
+    const char *path = fq_test_tmp_path("actually_webp.jpg");
     write_file(path, webp.data, webp.size);
     fq_image rgb;
     fq_error err;
@@ -1062,7 +1050,7 @@ static void test_ppm_over_the_side_limit_is_refused(void **state)
 static void test_missing_file_is_an_io_error_naming_the_path(void **state)
 {
     (void)state;
-    const char *path = tmp_path("no_such_image.png");
+    const char *path = fq_test_tmp_path("no_such_image.png");
     fq_image rgb;
     fq_error err;
 
@@ -1076,7 +1064,7 @@ static void test_decode_error_in_a_file_starts_with_the_path(void **state)
     (void)state;
     uint8_t *pixels = gradient_pixels(64, 48);
     encoded jpeg = encode_jpeg(pixels, 64, 48, (jpeg_options){.quality = 90});
-    const char *path = tmp_path("truncated.jpg");
+    const char *path = fq_test_tmp_path("truncated.jpg");
     write_file(path, jpeg.data, jpeg.size / 2);
     fq_image rgb;
     fq_error err;
@@ -1094,7 +1082,7 @@ static void test_file_over_the_byte_limit_is_refused_before_reading(void **state
     (void)state;
     uint8_t *pixels = noise_pixels(16, 16, 9);
     encoded png = encode_rgb_png(pixels, 16, 16);
-    const char *path = tmp_path("big.png");
+    const char *path = fq_test_tmp_path("big.png");
     write_file(path, png.data, png.size);
     fq_decode_limits limits = fq_decode_default_limits();
     limits.max_file_bytes = 100;
@@ -1123,7 +1111,7 @@ static void test_written_png_reads_back_exactly_and_leaves_no_temporary(void **s
 {
     (void)state;
     char dir[300];
-    snprintf(dir, sizeof(dir), "%s/written", tmp_dir);
+    snprintf(dir, sizeof(dir), "%s/written", fq_test_tmp_dir());
     assert_int_equal(mkdir(dir, 0700), 0);
     char path[400];
     snprintf(path, sizeof(path), "%s/out.png", dir);
@@ -1150,7 +1138,7 @@ static void test_png_written_from_a_padded_view_skips_the_padding(void **state)
     for (int y = 0; y < 4; y++)
         memcpy(tight + y * 15, padded + y * stride, 15);
     fq_image view = fq_image_view(padded, 5, 4, FQ_PIXEL_RGB, stride);
-    const char *path = tmp_path("padded.png");
+    const char *path = fq_test_tmp_path("padded.png");
     fq_image rgb;
     fq_error err;
 
@@ -1167,7 +1155,7 @@ static void test_writing_png_into_a_missing_folder_is_an_io_error(void **state)
     (void)state;
     uint8_t pixels[3] = {1, 2, 3};
     fq_image image = fq_image_view(pixels, 1, 1, FQ_PIXEL_RGB, 3);
-    const char *path = tmp_path("missing/out.png");
+    const char *path = fq_test_tmp_path("missing/out.png");
     fq_error err;
 
     assert_int_equal(fq_image_write_png(path, &image, &err), FQ_ERR_IO);
@@ -1182,7 +1170,7 @@ static void test_writing_a_gray_image_as_png_is_an_invalid_argument(void **state
     fq_image image = fq_image_view(pixels, 2, 2, FQ_PIXEL_GRAY, 2);
     fq_error err;
 
-    assert_int_equal(fq_image_write_png(tmp_path("gray.png"), &image, &err),
+    assert_int_equal(fq_image_write_png(fq_test_tmp_path("gray.png"), &image, &err),
                      FQ_ERR_INVALID_ARG);
 }
 
