@@ -1,21 +1,44 @@
-/* The operator table: the compute operators (ops_compute.c) followed by the elementwise, shape
- * and data-movement operators (ops_tensor.c). */
+/* The operator table: the compute operators (ops_compute.c), the elementwise, shape and
+ * data-movement operators (ops_tensor.c), then the quantized operators (op_qlinearconv.c,
+ * op_qlinear.c, op_dynconv.c). */
 #include <string.h>
 
 #include "facequant/ops.h"
 #include "ops/op_util.h"
 #include "ops/registry.h"
 
+/* The tables, in look-up order. Each quantized-operator family keeps its own table in the file
+ * that implements it, so adding one never touches another's. */
+typedef struct op_table {
+    const fq_op_info *ops;
+    const int *count;
+} op_table;
+
+static const op_table tables[] = {
+    {fq_ops_compute, &fq_ops_compute_count},
+    {fq_ops_tensor, &fq_ops_tensor_count},
+    {fq_ops_qconv, &fq_ops_qconv_count},
+    {fq_ops_qlinear, &fq_ops_qlinear_count},
+    {fq_ops_dynamic, &fq_ops_dynamic_count},
+};
+#define N_TABLES ((int)(sizeof(tables) / sizeof(tables[0])))
+
 static const fq_op_info *entry(int op)
 {
-    if (op < fq_ops_compute_count)
-        return &fq_ops_compute[op];
-    return &fq_ops_tensor[op - fq_ops_compute_count];
+    for (int t = 0; t < N_TABLES; t++) {
+        if (op < *tables[t].count)
+            return &tables[t].ops[op];
+        op -= *tables[t].count;
+    }
+    return NULL;
 }
 
 int fq_op_count(void)
 {
-    return fq_ops_compute_count + fq_ops_tensor_count;
+    int count = 0;
+    for (int t = 0; t < N_TABLES; t++)
+        count += *tables[t].count;
+    return count;
 }
 
 const fq_op_info *fq_op_get(int op)

@@ -1,0 +1,6 @@
+/* Quantized operators: FqDynamicConv (docs/QUANTIZATION.md). */
+#include "ops/registry.h"
+
+/* The table is filled as the operators land; count 0 leaves it out of look-ups. */
+const fq_op_info fq_ops_dynamic[1];
+const int fq_ops_dynamic_count = 0;
