@@ -13,6 +13,7 @@
 #include "facequant/onnx.h"
 #include "facequant/ops.h"
 #include "facequant/passes.h"
+#include "facequant/quantize.h"
 #include "facequant/session.h"
 #include "facequant/status.h"
 
