@@ -1,7 +1,6 @@
 /* fq convert: an ONNX model, through the passes, into an .fqm file with its preprocessing as
  * metadata. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,8 +8,7 @@
 #include "face_common.h"
 #include "facequant/fq.h"
 #include "fq_common.h"
-
-#define MAX_META 16
+#include "model_file.h"
 
 static void help(FILE *out)
 {
@@ -27,45 +25,6 @@ static void help(FILE *out)
             "  --input-size WxH   width x height for inputs with a dynamic size (default: the\n"
             "                     card's size, else 640x640)\n"
             "  -h, --help         show this help\n");
-}
-
-/* Metadata entries whose strings live in a caller's buffer of MAX_META lines. */
-typedef struct meta_list {
-    fq_fqm_meta entries[MAX_META];
-    char text[MAX_META][128];
-    int count;
-} meta_list;
-
-static void meta_add(meta_list *list, const char *key, const char *format, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void meta_add(meta_list *list, const char *key, const char *format, ...)
-{
-    if (list->count == MAX_META)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(list->text[list->count], sizeof(list->text[0]), format, args);
-    va_end(args);
-    list->entries[list->count] = (fq_fqm_meta){(char *)key, list->text[list->count]};
-    list->count++;
-}
-
-static void meta_add_card(meta_list *list, const fq_model_card *card)
-{
-    const fq_normalization *n = &card->norm;
-    bool detector = card->role == FQ_ROLE_DETECTOR;
-    meta_add(list, FQ_FQM_META_CARD, "%s", card->name);
-    meta_add(list, "role", "%s", detector ? "detector" : "recognizer");
-    if (detector)
-        meta_add(list, "family", "%s", card->family == FQ_DETECTOR_YUNET ? "yunet" : "scrfd");
-    meta_add(list, FQ_FQM_META_COLOR, "%s", n->bgr ? "bgr" : "rgb");
-    meta_add(list, FQ_FQM_META_MEAN, "%g,%g,%g", n->mean[0], n->mean[1], n->mean[2]);
-    meta_add(list, FQ_FQM_META_STD, "%g,%g,%g", n->std[0], n->std[1], n->std[2]);
-    meta_add(list, FQ_FQM_META_RESIZE, "%s", detector ? "letterbox" : "aligned crop");
 }
 
 static bool has_dynamic_size(const fq_graph *g)
@@ -91,18 +50,6 @@ static fq_input_size choose_size(const fq_graph *g, fq_input_size size, const fq
     return (fq_input_size){640, 640, 0};
 }
 
-static void meta_add_input_size(meta_list *list, const fq_graph *g)
-{
-    for (int i = 0; i < g->n_inputs; i++) {
-        const fq_value *v = &g->values[g->inputs[i]];
-        if (v->shape.rank == 4) {
-            meta_add(list, FQ_FQM_META_INPUT_SIZE, "%lldx%lld", (long long)v->shape.dims[3],
-                     (long long)v->shape.dims[2]);
-            return;
-        }
-    }
-}
-
 static int convert(const char *input, const char *output, fq_input_size size)
 {
     fq_error err = {0};
@@ -110,7 +57,7 @@ static int convert(const char *input, const char *output, fq_input_size size)
     fq_model_card card;
     bool card_found = false;
     char stem[256];
-    meta_list meta = {.count = 0};
+    fq_tool_meta_list meta = {.count = 0};
     double t0 = fq_tool_now_ms();
 
     fq_tool_model_stem(input, stem, sizeof(stem));
@@ -123,10 +70,10 @@ static int convert(const char *input, const char *output, fq_input_size size)
     }
     if (status == FQ_OK) {
         const char *slash = strrchr(input, '/');
-        meta_add(&meta, FQ_FQM_META_SOURCE, "%s", slash != NULL ? slash + 1 : input);
-        meta_add_input_size(&meta, graph);
+        fq_tool_meta_add(&meta, FQ_FQM_META_SOURCE, "%s", slash != NULL ? slash + 1 : input);
+        fq_tool_meta_add_input_size(&meta, graph);
         if (card_found)
-            meta_add_card(&meta, &card);
+            fq_tool_meta_add_card(&meta, &card);
         status = fq_fqm_write_file(graph, meta.entries, meta.count, output, &err);
     }
     if (status != FQ_OK) {

@@ -149,6 +149,18 @@ void fq_tool_model_stem(const char *name_or_path, char *stem, size_t size)
     size_t len = strlen(base);
     if (len > 5 && strcmp(base + len - 5, ".onnx") == 0)
         len -= 5;
+    /* A converted or quantized model: STEM.fqm, STEM.int8.fqm, STEM.fp16.fqm, ... */
+    if (len > 4 && strncmp(base + len - 4, ".fqm", 4) == 0) {
+        len -= 4;
+        static const char *const precisions[] = {".int8", ".fp16", ".dynamic", ".fp32"};
+        for (size_t i = 0; i < sizeof(precisions) / sizeof(precisions[0]); i++) {
+            size_t n = strlen(precisions[i]);
+            if (len > n && strncmp(base + len - n, precisions[i], n) == 0) {
+                len -= n;
+                break;
+            }
+        }
+    }
     snprintf(stem, size, "%.*s", (int)len, base);
 }
 
@@ -216,7 +228,9 @@ static fq_status model_not_found(const char *name, const model_dirs *dirs, fq_er
 fq_status fq_tool_find_model(const char *name, char *path, size_t size, fq_error *err)
 {
     size_t len = strlen(name);
-    bool is_path = strchr(name, '/') != NULL || (len > 5 && strcmp(name + len - 5, ".onnx") == 0);
+    bool is_path = strchr(name, '/') != NULL ||
+                   (len > 5 && strcmp(name + len - 5, ".onnx") == 0) ||
+                   (len > 4 && strcmp(name + len - 4, ".fqm") == 0);
     if (is_path) {
         if (!fq_tool_is_file(name))
             return fq_error_set(err, FQ_ERR_IO, "model file '%s' does not exist", name);

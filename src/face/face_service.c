@@ -1,9 +1,11 @@
 /* The face service: a detector and a recognizer, each read, passed and planned once, and the
  * pipeline from pixels to faces and embeddings. */
+#include <stdio.h>
 #include <string.h>
 
 #include "facequant/alloc.h"
 #include "facequant/face.h"
+#include "facequant/format.h"
 #include "facequant/onnx.h"
 #include "facequant/passes.h"
 #include "facequant/session.h"
@@ -15,6 +17,7 @@ typedef struct face_model {
     fq_session *session;
     int width;
     int height;
+    bool passed;        /* read from an .fqm file: the passes already ran, the size is fixed */
 } face_model;
 
 struct fq_face_service {
@@ -61,6 +64,17 @@ static void fixed_input_size(const fq_graph *graph, int *width, int *height)
 static fq_status model_prepare(face_model *model, const char *path, int width, int height,
                                fq_error *err)
 {
+    if (model->passed) {
+        int fixed_width, fixed_height;
+        fixed_input_size(model->graph, &fixed_width, &fixed_height);
+        if ((width != 0 || height != 0) && (width != fixed_width || height != fixed_height))
+            return fq_error_set(err, FQ_ERR_INVALID_ARG, "%s: this .fqm file was converted at "
+                                "%dx%d and cannot run at %dx%d; convert the ONNX model again "
+                                "with --input-size %dx%d", path, fixed_width, fixed_height,
+                                width, height, width, height);
+        width = fixed_width;
+        height = fixed_height;
+    }
     if (width == 0 && height == 0)
         fixed_input_size(model->graph, &width, &height);
     if (width == 0 && height == 0)
@@ -70,7 +84,7 @@ static fq_status model_prepare(face_model *model, const char *path, int width, i
                             width, height);
 
     fq_input_size size = {width, height, 1};
-    fq_status status = fq_passes_run(model->graph, &size, err);
+    fq_status status = model->passed ? FQ_OK : fq_passes_run(model->graph, &size, err);
     if (status == FQ_OK)
         status = fq_session_create(model->graph, NULL, &model->session, err);
     if (status != FQ_OK)
@@ -80,13 +94,24 @@ static fq_status model_prepare(face_model *model, const char *path, int width, i
     return FQ_OK;
 }
 
-/* A build with -Dfiles=false has no fq_onnx_read_file: the service refuses model paths there. */
-static fq_status read_model_file(const char *path, fq_graph **graph, fq_error *err)
+/* An ONNX or an .fqm file, told by its first bytes. A build with -Dfiles=false reads no files:
+ * the service refuses model paths there. */
+static fq_status read_model_file(const char *path, face_model *model, fq_error *err)
 {
 #if defined(FQ_HAVE_FILES)
-    return fq_onnx_read_file(path, graph, err);
+    unsigned char magic[FQ_FQM_MAGIC_SIZE];
+    size_t got = 0;
+    FILE *f = fopen(path, "rb");
+    if (f != NULL) {
+        got = fread(magic, 1, sizeof(magic), f);
+        fclose(f);
+    }
+    model->passed = fq_fqm_is_fqm(magic, got);
+    if (model->passed)
+        return fq_fqm_read_file(path, NULL, &model->graph, NULL, NULL, err);
+    return fq_onnx_read_file(path, &model->graph, err);
 #else
-    (void)graph;
+    (void)model;
     return fq_error_set(err, FQ_ERR_UNSUPPORTED, "%s: this build of facequant reads no files "
                         "(-Dfiles=false)", path);
 #endif
@@ -108,7 +133,7 @@ static fq_status load_detector(fq_face_service *service, const fq_face_service_o
                                fq_error *err)
 {
     face_model *model = &service->detector;
-    fq_status status = read_model_file(opt->detector_path, &model->graph, err);
+    fq_status status = read_model_file(opt->detector_path, model, err);
     if (status == FQ_OK)
         status = check_image_input(model->graph, opt->detector_path, err);
     if (status != FQ_OK)
@@ -179,7 +204,7 @@ static fq_status load_recognizer(fq_face_service *service, const fq_face_service
                             "square", card->name, card->input_width, card->input_height);
 
     face_model *model = &service->recognizer;
-    fq_status status = read_model_file(opt->recognizer_path, &model->graph, err);
+    fq_status status = read_model_file(opt->recognizer_path, model, err);
     if (status == FQ_OK)
         status = check_image_input(model->graph, opt->recognizer_path, err);
     if (status == FQ_OK)
