@@ -202,23 +202,6 @@ static int apply_overrides(const calibrate_args *args, fq_preprocess *pre)
     return FQ_EXIT_OK;
 }
 
-/* The model's card, or the defaults of its role: one output makes a recognizer. */
-static fq_status model_card(const char *path, const fq_graph *graph, fq_model_card *card,
-                            fq_error *err)
-{
-    char stem[256];
-    bool found = false;
-    fq_tool_model_stem(path, stem, sizeof(stem));
-    fq_status status = fq_tool_find_card(stem, card, &found, err);
-    if (status != FQ_OK || found)
-        return status;
-    fq_model_role role = graph->n_outputs == 1 ? FQ_ROLE_RECOGNIZER : FQ_ROLE_DETECTOR;
-    fq_model_card_defaults(role, FQ_DETECTOR_SCRFD, card);
-    fprintf(stderr, "fq %s: no card for %s: %s defaults apply\n", CMD, stem,
-            role == FQ_ROLE_RECOGNIZER ? "recognizer" : "detector");
-    return FQ_OK;
-}
-
 typedef struct calibrate_job {
     char model_path[FQ_TOOL_PATH_SIZE];
     fq_graph *graph;
@@ -247,7 +230,7 @@ static int load_model(const calibrate_args *args, calibrate_job *job, fq_error *
     if (status == FQ_OK)
         status = fq_onnx_read_file(job->model_path, &job->graph, err);
     if (status == FQ_OK)
-        status = model_card(job->model_path, job->graph, &card, err);
+        status = fq_tool_model_card(CMD, job->model_path, job->graph, NULL, 0, &card, err);
     if (status != FQ_OK) {
         fq_tool_error(CMD, err);
         return FQ_EXIT_FAILURE;

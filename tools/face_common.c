@@ -286,6 +286,27 @@ fq_status fq_tool_find_card(const char *stem, fq_model_card *card, bool *found, 
     return *found ? read_card_file(path, card, err) : FQ_OK;
 }
 
+fq_status fq_tool_model_card(const char *cmd, const char *path, const fq_graph *graph,
+                             const fq_fqm_meta *meta, int n_meta, fq_model_card *card,
+                             fq_error *err)
+{
+    char stem[256];
+    bool found = false;
+    const char *named = meta != NULL ? fq_fqm_meta_find(meta, n_meta, FQ_FQM_META_CARD) : NULL;
+    if (named != NULL)
+        snprintf(stem, sizeof(stem), "%s", named);
+    else
+        fq_tool_model_stem(path, stem, sizeof(stem));
+    fq_status status = fq_tool_find_card(stem, card, &found, err);
+    if (status != FQ_OK || found)
+        return status;
+    fq_model_role role = graph->n_outputs == 1 ? FQ_ROLE_RECOGNIZER : FQ_ROLE_DETECTOR;
+    fq_model_card_defaults(role, FQ_DETECTOR_SCRFD, card);
+    fprintf(stderr, "fq %s: no card for %s: %s defaults apply\n", cmd, stem,
+            role == FQ_ROLE_RECOGNIZER ? "recognizer" : "detector");
+    return FQ_OK;
+}
+
 /* Finds a model and its card; card_found tells whether card was filled. */
 static fq_status resolve_model(const char *cmd, const char *name, const char *role, char *path,
                                fq_model_card *card, bool *card_found, fq_error *err)

@@ -31,6 +31,13 @@ void fq_tool_model_stem(const char *name_or_path, char *stem, size_t size);
  * none, an error when one exists and is malformed. */
 fq_status fq_tool_find_card(const char *stem, fq_model_card *card, bool *found, fq_error *err);
 
+/* The card of a model file: the one named by an .fqm file's "card" metadata (meta may be NULL),
+ * else the card of its stem, else the defaults of its role (one graph output makes a
+ * recognizer), with a note on stderr prefixed by "fq CMD". */
+fq_status fq_tool_model_card(const char *cmd, const char *path, const fq_graph *graph,
+                             const fq_fqm_meta *meta, int n_meta, fq_model_card *card,
+                             fq_error *err);
+
 /* A face service with what the commands report about its models. */
 typedef struct fq_tool_pipeline {
     fq_face_service *service;
