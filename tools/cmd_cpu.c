@@ -1,6 +1,7 @@
 /* fq cpu: what the CPU has, and for a model which kernel each node would run. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "facequant/fq.h"
@@ -40,6 +41,11 @@ static void print_features(void)
         if (fq_isa_supported((fq_isa)isa))
             printf(" %s", fq_isa_name((fq_isa)isa));
     printf("\nbest       %s\n", fq_isa_name(fq_isa_best()));
+    const char *env = getenv("FQ_ISA");
+    fq_isa cap = fq_isa_resolve_cap(FQ_ISA_AUTO);
+    if (env != NULL && env[0] != '\0')
+        printf("in use     %s: capped by FQ_ISA=%s (unset it to use the best)\n",
+               fq_isa_name(cap == FQ_ISA_AUTO ? fq_isa_best() : cap), env);
 }
 
 static int print_kernels(const char *path, fq_isa isa, fq_input_size *size)

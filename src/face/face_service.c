@@ -129,6 +129,20 @@ static fq_detector_family infer_family(const fq_graph *graph)
     return graph->n_outputs == 12 && ones == 6 ? FQ_DETECTOR_YUNET : FQ_DETECTOR_SCRFD;
 }
 
+/* SCRFD and YuNet read feature maps at strides 8, 16 and 32 and upsample between them: a side
+ * that is not a multiple of 32 gives maps whose anchors (or whose upsampled sums) do not line
+ * up. 0 x 0 means the file's size or the default, checked once known. */
+static fq_status check_detector_size(const char *path, int width, int height, fq_error *err)
+{
+    if ((width % 32) == 0 && (height % 32) == 0)
+        return FQ_OK;
+    int w_lo = width / 32 * 32, h_lo = height / 32 * 32;
+    return fq_error_set(err, FQ_ERR_INVALID_ARG, "%s: a face detector cannot run at %dx%d: its "
+                        "width and height must be multiples of 32 (such as %dx%d or %dx%d; "
+                        "640x640 and 640x480 are common)", path, width, height,
+                        w_lo > 0 ? w_lo : 32, h_lo > 0 ? h_lo : 32, w_lo + 32, h_lo + 32);
+}
+
 static fq_status load_detector(fq_face_service *service, const fq_face_service_options *opt,
                                fq_error *err)
 {
@@ -148,7 +162,9 @@ static fq_status load_detector(fq_face_service *service, const fq_face_service_o
         width = card->input_width;
         height = card->input_height;
     }
-    status = model_prepare(model, opt->detector_path, width, height, err);
+    status = check_detector_size(opt->detector_path, width, height, err);
+    if (status == FQ_OK)
+        status = model_prepare(model, opt->detector_path, width, height, err);
     if (status != FQ_OK)
         return status;
 

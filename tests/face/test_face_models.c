@@ -13,6 +13,9 @@
 
 #include "facequant/alloc.h"
 #include "facequant/face.h"
+#include "facequant/format.h"
+#include "facequant/onnx.h"
+#include "facequant/passes.h"
 #include "jpeg_decode.h"
 #include "test_util.h"
 
@@ -391,6 +394,59 @@ static void test_synthetic_recognizer_gives_unit_512_embeddings(void **state)
     fq_face_service_free(service);
 }
 
+static void test_detector_size_not_a_multiple_of_32_is_refused_with_sizes_that_work(void **state)
+{
+    (void)state;
+    const char *shared = fq_test_require_shared();
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/models/det_2.5g.onnx", shared);
+    fq_face_service_options opt = {.detector_path = path, .detector_width = 641,
+                                   .detector_height = 480};
+    fq_face_service *service = NULL;
+    fq_error err = {0};
+    assert_int_equal(fq_face_service_create(&opt, &service, &err), FQ_ERR_INVALID_ARG);
+    assert_null(service);
+    assert_non_null(strstr(err.message, "641x480"));
+    assert_non_null(strstr(err.message, "multiples of 32"));
+    assert_non_null(strstr(err.message, "640x480"));
+}
+
+static void test_detector_runs_from_an_fqm_file(void **state)
+{
+    (void)state;
+    const char *shared = fq_test_require_shared();
+    char onnx[1024], fqm[1024];
+    snprintf(onnx, sizeof(onnx), "%s/models/det_500m.onnx", shared);
+    fq_graph *graph = NULL;
+    fq_error err = {0};
+    fq_input_size size = {640, 640, 1};
+    assert_int_equal(fq_onnx_read_file(onnx, &graph, &err), FQ_OK);
+    assert_int_equal(fq_passes_run(graph, &size, &err), FQ_OK);
+    assert_int_equal(fq_test_tmp_dir_create("face_fqm"), 0);
+    snprintf(fqm, sizeof(fqm), "%s/det_500m.fqm", fq_test_tmp_dir());
+    assert_int_equal(fq_fqm_write_file(graph, NULL, 0, fqm, &err), FQ_OK);
+    fq_graph_free(graph);
+
+    fq_model_card card = read_card("det_500m");
+    fq_face_service_options opt = {.detector_path = fqm, .detector_card = &card};
+    fq_face_service *service = NULL;
+    if (fq_face_service_create(&opt, &service, &err) != FQ_OK)
+        fail_msg("%s", err.message);
+    fq_image rgb;
+    read_photo(shared, "insightface/t1.jpg", &rgb);
+    int count = 0;
+    fq_face *faces = detect(service, &rgb, &count);
+    assert_int_equal(count, 6);
+    fq_free(faces);
+    fq_image_free(&rgb);
+    fq_face_service_free(service);
+
+    opt.detector_width = opt.detector_height = 320;
+    assert_int_equal(fq_face_service_create(&opt, &service, &err), FQ_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "converted at 640x640"));
+    fq_test_tmp_dir_remove();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_same_person_pairs_score_higher_than_different_people),
         cmocka_unit_test(test_aligned_crops_of_the_same_person_are_similar),
         cmocka_unit_test(test_synthetic_recognizer_gives_unit_512_embeddings),
+        cmocka_unit_test(test_detector_size_not_a_multiple_of_32_is_refused_with_sizes_that_work),
+        cmocka_unit_test(test_detector_runs_from_an_fqm_file),
     };
     return cmocka_run_group_tests_name("face_models", tests, NULL, NULL);
 }
