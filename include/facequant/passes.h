@@ -44,6 +44,11 @@ fq_status fq_pass_fold_batchnorm(fq_graph *graph, fq_error *err);
 fq_status fq_pass_fuse_activations(fq_graph *graph, fq_error *err);
 fq_status fq_pass_remove_dead(fq_graph *graph, fq_error *err);
 
+/* Makes every reader of a constant read the first constant with the same dtype, shape,
+ * quantization parameters and bytes, and drops the copies (attribute tensors and graph outputs
+ * are left alone). The quantizer runs it: its scales and zero points repeat. */
+fq_status fq_pass_share_constants(fq_graph *graph, fq_error *err);
+
 /* The whole pipeline above. */
 fq_status fq_passes_run(fq_graph *graph, const fq_input_size *size, fq_error *err);
 

@@ -67,7 +67,8 @@ typedef struct fq_quantize_report {
     int n_nodes;
     fq_quant_node_report *nodes;
     int quantized;       /* nodes at the target precision */
-    int kept_float;      /* compute nodes (Conv, Gemm, MatMul, Add, pools) left in float */
+    int kept_float;      /* compute nodes (Conv, Gemm, MatMul, Add, pools) the rewrite could
+                            have quantized but left in float, each with its reason */
     int saturated_biases; /* int32 biases clamped */
     size_t weight_bytes_before;
     size_t weight_bytes_after;

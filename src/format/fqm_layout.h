@@ -60,6 +60,15 @@ enum {
     FQM_QUANT_ALIGNMENT = 16    /* of scale and zero-point arrays in WEIGHTS */
 };
 
+/* Constant data: FQ_FQM_WEIGHT_ALIGNMENT (64) for tensors of 64 bytes or more; smaller ones
+ * (scalar scales and zero points, shapes) at 16, which is all their readers need (since
+ * version 1.1; 1.0 files, with everything at 64, read the same). */
+enum { FQM_SMALL_DATA_ALIGNMENT = 16 };
+static inline uint64_t fqm_data_alignment(uint64_t size)
+{
+    return size >= FQ_FQM_WEIGHT_ALIGNMENT ? FQ_FQM_WEIGHT_ALIGNMENT : FQM_SMALL_DATA_ALIGNMENT;
+}
+
 /* Value record fields. */
 enum {
     FQM_VALUE_NAME = 0,        /* u32 string */

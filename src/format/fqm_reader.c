@@ -416,7 +416,7 @@ static fq_status read_data(cursor *c, const unsigned char *rec, fq_value *v)
                            "%lld elements", (unsigned long long)size, fq_dtype_name(v->dtype),
                            (long long)numel);
     const unsigned char *data = weights_range(c, fqm_get_u64(rec + FQM_VALUE_DATA_OFFSET), size,
-                                              FQ_FQM_WEIGHT_ALIGNMENT, "constant data");
+                                              fqm_data_alignment(size), "constant data");
     v->data = (void *)data;
     v->data_borrowed = true;
     return c->status;

@@ -268,8 +268,8 @@ static weight_place place_weights(const fq_value *v, uint64_t *cursor)
         *cursor = place.zero_point + bytes;
     }
     if (v->data != NULL) {
-        place.data = fqm_align_up(*cursor, FQ_FQM_WEIGHT_ALIGNMENT);
         place.data_size = (uint64_t)fq_shape_numel(&v->shape) * fq_dtype_size(v->dtype);
+        place.data = fqm_align_up(*cursor, fqm_data_alignment(place.data_size));
         *cursor = place.data + place.data_size;
     }
     return place;

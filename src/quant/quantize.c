@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "facequant/alloc.h"
+#include "facequant/passes.h"
 #include "quant/quantize_internal.h"
 
 static const char *const type_names[FQ_QUANT_TYPE_COUNT] = {"int8", "fp16", "dynamic"};
@@ -109,6 +110,23 @@ static bool is_compute_op(const char *op_type)
     return false;
 }
 
+/* Per-channel parameters of constants (weights, biases) are the scale inputs of the nodes that
+ * read them; the copy on the value itself would add 8 bytes per channel to every file. */
+static void drop_constant_channel_quant(fq_graph *graph)
+{
+    for (int v = 0; v < graph->n_values; v++) {
+        fq_value *value = &graph->values[v];
+        if (value->kind != FQ_VALUE_CONSTANT || value->quant.count <= 1)
+            continue;
+        fq_free(value->quant.scale);
+        fq_free(value->quant.zero_point);
+        value->quant.scale = NULL;
+        value->quant.zero_point = NULL;
+        value->quant.count = 0;
+        value->quant.axis = -1;
+    }
+}
+
 static void report_count(fq_quantize_report *report, const fq_graph *out)
 {
     fq_dtype target = report->type == FQ_QUANT_FP16 ? FQ_DTYPE_F16 : FQ_DTYPE_I8;
@@ -118,7 +136,7 @@ static void report_count(fq_quantize_report *report, const fq_graph *out)
         const fq_quant_node_report *entry = &report->nodes[n];
         if (entry->precision == target)
             report->quantized++;
-        else if (is_compute_op(entry->op_type))
+        else if (entry->reason != NULL && is_compute_op(entry->op_type))
             report->kept_float++;
     }
     report->weight_bytes_after = constant_bytes(out);
@@ -158,6 +176,10 @@ fq_status fq_quantize(const fq_graph *graph, const fq_quantize_options *options,
             status = fq_error_set(err, FQ_ERR_INVALID_ARG, "quantize: unknown type %d",
                                   (int)options->type);
         }
+    }
+    if (status == FQ_OK) {
+        drop_constant_channel_quant(copy);
+        status = fq_pass_share_constants(copy, err);
     }
     if (status == FQ_OK)
         status = fq_graph_validate(copy, err);

@@ -231,7 +231,7 @@ static void newer_major_version_is_unsupported_naming_both_versions(void **state
     fq_error err;
     assert_int_equal(read_image(&im, im.size, 0, &err), FQ_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "2.3"));
-    assert_non_null(strstr(err.message, "1.0"));
+    assert_non_null(strstr(err.message, "1.1"));
     fq_free_aligned(im.data);
 }
 

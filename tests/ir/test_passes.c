@@ -319,6 +319,50 @@ static void test_nodes_with_only_constant_inputs_are_folded(void **state)
     fq_graph_free(g);
 }
 
+static void test_equal_constants_are_shared_and_outputs_do_not_change(void **state)
+{
+    (void)state;
+    fq_graph *g = gb_graph(13);
+    int x = gb_input(g, "x", 4, x_dims);
+    float ones[C] = {1, 2, 3, 4}, other[C] = {1, 2, 3, 5};
+    int a = gb_const_f32(g, "a", 1, c_dims, ones);
+    int b = gb_const_f32(g, "b", 1, c_dims, ones);
+    int c = gb_const_f32(g, "c", 1, c_dims, other);
+    int64_t dims[] = {1, C, 1, 1};
+    int shape = gb_const_i64(g, "shape", 1, (int64_t[]){4}, dims);
+    int in1[] = {a, shape}, in2[] = {b, shape}, in3[] = {c, shape};
+    int ra = gb_node(g, "Reshape", in1, 2, "ra");
+    int rb = gb_node(g, "Reshape", in2, 2, "rb");
+    int rc = gb_node(g, "Reshape", in3, 2, "rc");
+    int s1[] = {x, ra}, s2[] = {s1[0], rb};
+    int y1 = gb_node(g, "Mul", s1, 2, "y1");
+    s2[0] = y1;
+    int y2 = gb_node(g, "Add", s2, 2, "y2");
+    int s3[] = {y2, rc};
+    gb_output(g, gb_node(g, "Sub", s3, 2, "y"));
+    fq_error err = {0};
+    assert_int_equal(fq_pass_infer_shapes(g, &err), FQ_OK);
+
+    enum { N = C * H * W };
+    float input[N], before[N], after[N];
+    for (int i = 0; i < N; i++)
+        input[i] = fq_test_rand_float(-2.0f, 2.0f);
+    gb_run(g, input, N, 0, before, N);
+    int constants_before = 0, constants_after = 0;
+    for (int v = 0; v < g->n_values; v++)
+        constants_before += g->values[v].kind == FQ_VALUE_CONSTANT;
+
+    assert_int_equal(fq_pass_share_constants(g, &err), FQ_OK);
+    assert_int_equal(fq_graph_validate(g, NULL), FQ_OK);
+    for (int v = 0; v < g->n_values; v++)
+        constants_after += g->values[v].kind == FQ_VALUE_CONSTANT;
+    assert_int_equal(constants_after, constants_before - 1); /* b was a copy of a; c differs */
+    assert_true(fq_graph_find_value(g, "c") >= 0);
+    gb_run(g, input, N, 0, after, N);
+    assert_memory_equal(before, after, sizeof(before));
+    fq_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_identity_and_dropout_are_removed_keeping_output_names),
         cmocka_unit_test(test_dead_nodes_are_removed),
         cmocka_unit_test(test_nodes_with_only_constant_inputs_are_folded),
+        cmocka_unit_test(test_equal_constants_are_shared_and_outputs_do_not_change),
     };
     return cmocka_run_group_tests_name("ir_passes", tests, NULL, NULL);
 }
