@@ -6,7 +6,16 @@
 
 #include "f32_conv.h"
 #include "facequant/alloc.h"
+#include "ref/tensor_cast_ref.h"
 #include "runtime/threadpool.h"
+
+/* The constant operands a plan is made from: OIHW weights in fp32 or fp16 (exactly one of f32
+ * and f16 set) and an optional fp32 bias. */
+typedef struct conv_weights {
+    const float *f32;
+    const uint16_t *f16;
+    const float *bias;
+} conv_weights;
 
 static bool is_depthwise(const fq_conv2d_f32_params *p)
 {
@@ -27,8 +36,10 @@ static const fq_f32_dwconv_kernel *depthwise_kernel(const fq_conv2d_f32_params *
     return fq_f32_dwconv_select(cap, (int)p->stride_h);
 }
 
-static fq_status plan_depthwise(fq_f32_conv_plan *plan, const float *w, const float *bias,
-                                fq_isa cap, fq_error *err)
+/* Depthwise weights are few (9 per channel for 3x3), so fp16 ones are widened to fp32 here and
+ * the fp32 depthwise kernels run unchanged. */
+static fq_status plan_depthwise(fq_f32_conv_plan *plan, const conv_weights *cw, fq_isa cap,
+                                fq_error *err)
 {
     const fq_conv2d_f32_params *p = &plan->p;
     int64_t taps = p->kernel_h * p->kernel_w;
@@ -37,36 +48,64 @@ static fq_status plan_depthwise(fq_f32_conv_plan *plan, const float *w, const fl
     plan->dw_weights = fq_malloc_aligned((size_t)(p->out_channels * (taps + 1)) * sizeof(float));
     if (plan->dw_weights == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate depthwise weights");
-    memcpy(plan->dw_weights, w, (size_t)(p->out_channels * taps) * sizeof(float));
+    if (cw->f16 != NULL)
+        for (int64_t i = 0; i < p->out_channels * taps; i++)
+            plan->dw_weights[i] = fq_f32_from_f16(cw->f16[i]);
+    else
+        memcpy(plan->dw_weights, cw->f32, (size_t)(p->out_channels * taps) * sizeof(float));
     plan->dw_bias = plan->dw_weights + p->out_channels * taps;
     for (int64_t c = 0; c < p->out_channels; c++)
-        plan->dw_bias[c] = bias != NULL ? bias[c] : 0.0f;
+        plan->dw_bias[c] = cw->bias != NULL ? cw->bias[c] : 0.0f;
     snprintf(plan->name, sizeof(plan->name), "%s",
              plan->dw != NULL ? plan->dw->name : "f32_dwconv__ref");
     return FQ_OK;
 }
 
-static fq_status plan_gemm(fq_f32_conv_plan *plan, const float *w, const float *bias,
-                           fq_isa cap, fq_error *err)
+/* The GEMM kernel for m rows: one with an fp16-weight twin when the weights are fp16. */
+static const fq_f32_gemm_kernel *gemm_kernel(const conv_weights *cw, fq_isa cap, int64_t m)
+{
+    return cw->f16 != NULL ? fq_f32_gemm_select_rows_f16w(cap, m)
+                           : fq_f32_gemm_select_rows(cap, m);
+}
+
+/* Packs rows [row0, row0 + m) of the weights, depth values each (rows w_stride apart). */
+static fq_status pack_rows(const fq_f32_gemm_kernel *kernel, const conv_weights *cw,
+                           int64_t row0, int64_t m, int64_t depth, int64_t w_stride,
+                           fq_f32_gemm_packed *out, fq_error *err)
+{
+    const float *bias = cw->bias != NULL ? cw->bias + row0 : NULL;
+    if (cw->f16 != NULL)
+        return fq_f32_gemm_pack_f16(kernel, m, depth, cw->f16 + row0 * w_stride, w_stride,
+                                    bias, out, err);
+    return fq_f32_gemm_pack(kernel, m, depth, cw->f32 + row0 * w_stride, w_stride, bias, 1.0f,
+                            out, err);
+}
+
+/* The name the plan reports: the microkernel that runs (the fp16-weight twin for fp16). */
+static const char *gemm_name(const fq_f32_conv_plan *plan)
+{
+    return plan->packed[0].data_f16 != NULL ? plan->gemm->name_f16w : plan->gemm->name;
+}
+
+static fq_status plan_gemm(fq_f32_conv_plan *plan, const conv_weights *cw, fq_isa cap,
+                           fq_error *err)
 {
     const fq_conv2d_f32_params *p = &plan->p;
     int64_t out_per_group = p->out_channels / p->groups;
     int64_t depth = p->in_channels / p->groups * p->kernel_h * p->kernel_w;
     plan->path = is_pointwise(p) ? FQ_F32_CONV_POINTWISE : FQ_F32_CONV_IM2COL;
-    plan->gemm = fq_f32_gemm_select_rows(cap, out_per_group);
+    plan->gemm = gemm_kernel(cw, cap, out_per_group);
     plan->packed = fq_calloc((size_t)p->groups, sizeof(fq_f32_gemm_packed));
     if (plan->packed == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate packed weights");
     for (int64_t g = 0; g < p->groups; g++) {
-        fq_status status = fq_f32_gemm_pack(plan->gemm, out_per_group, depth,
-                                            w + g * out_per_group * depth, depth,
-                                            bias != NULL ? bias + g * out_per_group : NULL, 1.0f,
-                                            &plan->packed[g], err);
+        fq_status status = pack_rows(plan->gemm, cw, g * out_per_group, out_per_group, depth,
+                                     depth, &plan->packed[g], err);
         if (status != FQ_OK)
             return status;
     }
     plan->workspace = fq_f32_gemm_workspace_size(plan->gemm, plan->slots);
-    snprintf(plan->name, sizeof(plan->name), "%s%s", plan->gemm->name,
+    snprintf(plan->name, sizeof(plan->name), "%s%s", gemm_name(plan),
              plan->path == FQ_F32_CONV_IM2COL ? "+im2col" : "");
     return FQ_OK;
 }
@@ -92,29 +131,30 @@ static size_t round16(size_t floats)
     return (floats + 15) & ~(size_t)15;
 }
 
-/* Floats of one packed panel of the taps path (every depth block full). */
-static size_t tap_panel_floats(const fq_f32_conv_plan *plan)
-{
-    int64_t k = plan->packed[0].k;
-    return (size_t)(k / plan->tap_kernel.kc + k) * (size_t)plan->tap_kernel.mr;
-}
-
-/* The weights reordered tap-major (row o, column tap * in_channels + c) and packed. */
-static fq_status pack_taps(fq_f32_conv_plan *plan, const float *w, const float *bias,
-                           fq_error *err)
+/* The weights reordered tap-major (row o, column tap * in_channels + c) and packed; the
+ * reordering moves elements of either precision as bytes. */
+static fq_status pack_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_error *err)
 {
     const fq_conv2d_f32_params *p = &plan->p;
     int64_t taps = p->kernel_h * p->kernel_w;
     int64_t depth = taps * p->in_channels;
-    float *tw = fq_malloc((size_t)(p->out_channels * depth) * sizeof(float));
+    size_t size = cw->f16 != NULL ? sizeof(uint16_t) : sizeof(float);
+    const char *w = cw->f16 != NULL ? (const void *)cw->f16 : (const void *)cw->f32;
+    char *tw = fq_malloc((size_t)(p->out_channels * depth) * size);
     if (tw == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate reordered weights");
     for (int64_t o = 0; o < p->out_channels; o++)
         for (int64_t c = 0; c < p->in_channels; c++)
             for (int64_t t = 0; t < taps; t++)
-                tw[o * depth + t * p->in_channels + c] = w[(o * p->in_channels + c) * taps + t];
-    fq_status status = fq_f32_gemm_pack(&plan->tap_kernel, p->out_channels, depth, tw, depth,
-                                        bias, 1.0f, &plan->packed[0], err);
+                memcpy(tw + (size_t)(o * depth + t * p->in_channels + c) * size,
+                       w + (size_t)((o * p->in_channels + c) * taps + t) * size, size);
+    conv_weights reordered = {.bias = cw->bias};
+    if (cw->f16 != NULL)
+        reordered.f16 = (const uint16_t *)(const void *)tw;
+    else
+        reordered.f32 = (const float *)(const void *)tw;
+    fq_status status = pack_rows(&plan->tap_kernel, &reordered, 0, p->out_channels, depth, depth,
+                                 &plan->packed[0], err);
     fq_free(tw);
     return status;
 }
@@ -126,19 +166,19 @@ static size_t tap_slot_floats(const fq_f32_conv_plan *plan)
     return round16((size_t)((plan->p.out_channels + k->mr - 1) / k->mr * k->mr * k->nr));
 }
 
-static fq_status plan_taps(fq_f32_conv_plan *plan, const float *w, const float *bias,
-                           fq_isa cap, fq_error *err)
+static fq_status plan_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_isa cap,
+                           fq_error *err)
 {
     const fq_conv2d_f32_params *p = &plan->p;
     int64_t s = p->stride_w;
     plan->path = FQ_F32_CONV_TAPS;
-    plan->gemm = fq_f32_gemm_select_rows(cap, p->out_channels);
+    plan->gemm = gemm_kernel(cw, cap, p->out_channels);
     plan->tap_kernel = *plan->gemm;
     plan->tap_kernel.kc = (int)tap_block(p->in_channels);
     plan->packed = fq_calloc(1, sizeof(fq_f32_gemm_packed));
     if (plan->packed == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate packed weights");
-    fq_status status = pack_taps(plan, w, bias, err);
+    fq_status status = pack_taps(plan, cw, err);
     if (status != FQ_OK)
         return status;
 
@@ -148,13 +188,12 @@ static fq_status plan_taps(fq_f32_conv_plan *plan, const float *w, const float *
                                                    plan->gemm->nr));
     plan->workspace = ((size_t)(s * s * p->in_channels * plan->plane_stride) +
                        tap_slot_floats(plan) * (size_t)plan->slots) * sizeof(float);
-    snprintf(plan->name, sizeof(plan->name), "%s+taps", plan->gemm->name);
+    snprintf(plan->name, sizeof(plan->name), "%s+taps", gemm_name(plan));
     return FQ_OK;
 }
 
-fq_status fq_f32_conv_plan_create(const fq_conv2d_f32_params *p, const float *w,
-                                  const float *bias, fq_isa cap, int threads,
-                                  fq_f32_conv_plan **out, fq_error *err)
+static fq_status plan_create(const fq_conv2d_f32_params *p, const conv_weights *cw, fq_isa cap,
+                             int threads, fq_f32_conv_plan **out, fq_error *err)
 {
     *out = NULL;
     fq_f32_conv_plan *plan = fq_calloc(1, sizeof(*plan));
@@ -165,17 +204,33 @@ fq_status fq_f32_conv_plan_create(const fq_conv2d_f32_params *p, const float *w,
     plan->slots = threads > 1 ? threads : 1;
     fq_status status;
     if (is_depthwise(p))
-        status = plan_depthwise(plan, w, bias, cap, err);
+        status = plan_depthwise(plan, cw, cap, err);
     else if (uses_taps(p))
-        status = plan_taps(plan, w, bias, cap, err);
+        status = plan_taps(plan, cw, cap, err);
     else
-        status = plan_gemm(plan, w, bias, cap, err);
+        status = plan_gemm(plan, cw, cap, err);
     if (status != FQ_OK) {
         fq_f32_conv_plan_free(plan);
         return status;
     }
     *out = plan;
     return FQ_OK;
+}
+
+fq_status fq_f32_conv_plan_create(const fq_conv2d_f32_params *p, const float *w,
+                                  const float *bias, fq_isa cap, int threads,
+                                  fq_f32_conv_plan **out, fq_error *err)
+{
+    conv_weights cw = {.f32 = w, .bias = bias};
+    return plan_create(p, &cw, cap, threads, out, err);
+}
+
+fq_status fq_f32_conv_plan_create_f16(const fq_conv2d_f32_params *p, const uint16_t *w,
+                                      const float *bias, fq_isa cap, int threads,
+                                      fq_f32_conv_plan **out, fq_error *err)
+{
+    conv_weights cw = {.f16 = w, .bias = bias};
+    return plan_create(p, &cw, cap, threads, out, err);
 }
 
 void fq_f32_conv_plan_free(fq_f32_conv_plan *plan)
@@ -458,7 +513,6 @@ static void taps_panel(const taps_job *job, size_t index, float *tile)
     int64_t nr = kernel->nr;
     int64_t j0 = (int64_t)index * nr;
     int64_t nc = job->columns - j0 < nr ? job->columns - j0 : nr;
-    size_t per_panel = tap_panel_floats(plan);
     fq_f32_gemm_params params = job->params;
     /* Sums build up in the tile, not in the output: output planes are often a multiple of
      * 4 KiB apart, and rows of C there would evict each other from L1 between depth blocks. */
@@ -468,14 +522,11 @@ static void taps_panel(const taps_job *job, size_t index, float *tile)
         size_t x_stride = (size_t)plan->plane_stride * sizeof(float);
         unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
                          (k0 + kb >= w->k ? FQ_F32_GEMM_LAST : 0u);
-        size_t block = (size_t)(k0 / kernel->kc + k0) * (size_t)kernel->mr;
         for (int64_t i0 = 0; i0 < w->m; i0 += kernel->mr) {
             if (job->per_row_slopes)
                 params.slopes = job->act->slopes + i0;
-            kernel->ukernel((size_t)(w->m - i0 < kernel->mr ? w->m - i0 : kernel->mr),
-                            (size_t)nc, (size_t)kb, xp, x_stride,
-                            w->data + (size_t)(i0 / kernel->mr) * per_panel + block,
-                            tile + i0 * nr, (size_t)nr * sizeof(float), flags, &params);
+            fq_f32_gemm_tile(kernel, w, i0, k0, (size_t)nc, (size_t)kb, xp, x_stride,
+                             tile + i0 * nr, (size_t)nr * sizeof(float), flags, &params);
         }
     }
     if (job->act->kind == FQ_EPILOGUE_F32_SIGMOID)

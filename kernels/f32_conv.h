@@ -17,7 +17,13 @@
  *              kernels of f32_dwconv.h when dilation is 1, else the reference plane loop; the
  *              planes are spread over threads.
  * Every output element is computed by one thread in a fixed order, so results do not depend on
- * the thread count. */
+ * the thread count.
+ *
+ * fp16 weights (fq_f32_conv_plan_create_f16): the pointwise, taps and im2col paths keep them
+ * fp16 in the packed panels and run the GEMM kernels' fp16-weight twins (f32_gemm.h), which
+ * widen them in the microkernel; the bias stays fp32. Depthwise weights are few and are widened
+ * to fp32 once, when the plan is made. Either way the output equals the fp32 plan's on the
+ * fp16-rounded weights bit for bit. */
 #ifndef FQ_KERNELS_F32_CONV_H
 #define FQ_KERNELS_F32_CONV_H
 
@@ -55,6 +61,10 @@ typedef struct fq_f32_conv_plan {
 fq_status fq_f32_conv_plan_create(const fq_conv2d_f32_params *p, const float *w,
                                   const float *bias, fq_isa cap, int threads,
                                   fq_f32_conv_plan **out, fq_error *err);
+/* The same with fp16 weights (IEEE binary16 bit patterns, OIHW) and an fp32 bias. */
+fq_status fq_f32_conv_plan_create_f16(const fq_conv2d_f32_params *p, const uint16_t *w,
+                                      const float *bias, fq_isa cap, int threads,
+                                      fq_f32_conv_plan **out, fq_error *err);
 void fq_f32_conv_plan_free(fq_f32_conv_plan *plan);
 
 /* y = conv(x); slopes are the PRELU slopes (slope_count values) or NULL. workspace has

@@ -9,28 +9,37 @@
 #include "runtime/threadpool.h"
 
 static const fq_f32_gemm_kernel scalar_4x8 = {
-    "f32_gemm_4x8__scalar", FQ_ISA_SCALAR, 4, 8, 256, fq_f32_gemm_ukernel_4x8__scalar};
+    "f32_gemm_4x8__scalar", FQ_ISA_SCALAR, 4, 8, 256, fq_f32_gemm_ukernel_4x8__scalar,
+    fq_f32_gemm_f16w_ukernel_4x8__scalar, "f32_gemm_f16w_4x8__scalar"};
 #if defined(FQ_HAVE_ISA_SSE41)
 static const fq_f32_gemm_kernel sse41_4x8 = {
-    "f32_gemm_4x8__sse41", FQ_ISA_SSE41, 4, 8, 256, fq_f32_gemm_ukernel_4x8__sse41};
+    "f32_gemm_4x8__sse41", FQ_ISA_SSE41, 4, 8, 256, fq_f32_gemm_ukernel_4x8__sse41, NULL, NULL};
 #endif
 #if defined(FQ_HAVE_ISA_AVX2)
 static const fq_f32_gemm_kernel avx2_6x16 = {
-    "f32_gemm_6x16__avx2", FQ_ISA_AVX2, 6, 16, 256, fq_f32_gemm_ukernel_6x16__avx2};
+    "f32_gemm_6x16__avx2", FQ_ISA_AVX2, 6, 16, 256, fq_f32_gemm_ukernel_6x16__avx2,
+    fq_f32_gemm_f16w_ukernel_6x16__avx2, "f32_gemm_f16w_6x16__avx2"};
 #endif
 #if defined(FQ_HAVE_ISA_AVX512)
 static const fq_f32_gemm_kernel avx512_12x32 = {
-    "f32_gemm_12x32__avx512", FQ_ISA_AVX512, 12, 32, 256, fq_f32_gemm_ukernel_12x32__avx512};
+    "f32_gemm_12x32__avx512", FQ_ISA_AVX512, 12, 32, 256, fq_f32_gemm_ukernel_12x32__avx512,
+    fq_f32_gemm_f16w_ukernel_12x32__avx512, "f32_gemm_f16w_12x32__avx512"};
 static const fq_f32_gemm_kernel avx512_8x32 = {
-    "f32_gemm_8x32__avx512", FQ_ISA_AVX512, 8, 32, 256, fq_f32_gemm_ukernel_8x32__avx512};
+    "f32_gemm_8x32__avx512", FQ_ISA_AVX512, 8, 32, 256, fq_f32_gemm_ukernel_8x32__avx512,
+    fq_f32_gemm_f16w_ukernel_8x32__avx512, "f32_gemm_f16w_8x32__avx512"};
 #endif
+/* fp16-weight twins of the NEON kernels widen with vcvt_f32_f16, which only aarch64 has: on
+ * 32-bit Arm fp16 weights run on the scalar twin. */
 #if defined(FQ_KERNELS_AARCH64) && defined(FQ_HAVE_ISA_NEON)
 static const fq_f32_gemm_kernel neon_8x12 = {
-    "f32_gemm_8x12__neon", FQ_ISA_NEON, 8, 12, 256, fq_f32_gemm_ukernel_8x12__neon};
-#endif
-#if defined(FQ_HAVE_ISA_NEON)
+    "f32_gemm_8x12__neon", FQ_ISA_NEON, 8, 12, 256, fq_f32_gemm_ukernel_8x12__neon,
+    fq_f32_gemm_f16w_ukernel_8x12__neon, "f32_gemm_f16w_8x12__neon"};
 static const fq_f32_gemm_kernel neon_4x8 = {
-    "f32_gemm_4x8__neon", FQ_ISA_NEON, 4, 8, 256, fq_f32_gemm_ukernel_4x8__neon};
+    "f32_gemm_4x8__neon", FQ_ISA_NEON, 4, 8, 256, fq_f32_gemm_ukernel_4x8__neon,
+    fq_f32_gemm_f16w_ukernel_4x8__neon, "f32_gemm_f16w_4x8__neon"};
+#elif defined(FQ_HAVE_ISA_NEON)
+static const fq_f32_gemm_kernel neon_4x8 = {
+    "f32_gemm_4x8__neon", FQ_ISA_NEON, 4, 8, 256, fq_f32_gemm_ukernel_4x8__neon, NULL, NULL};
 #endif
 
 /* Best first; fq_f32_gemm_select takes the first one allowed. */
@@ -60,32 +69,49 @@ const fq_f32_gemm_kernel *const *fq_f32_gemm_kernels(int *count)
     return kernels;
 }
 
-const fq_f32_gemm_kernel *fq_f32_gemm_select(fq_isa cap)
+/* The first kernel allowed under cap (with an fp16-weight twin when f16w). */
+static const fq_f32_gemm_kernel *first_allowed(fq_isa cap, bool f16w)
 {
     int count;
     const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
     for (int i = 0; i < count; i++)
-        if (fq_isa_allowed(all[i]->isa, cap))
+        if (fq_isa_allowed(all[i]->isa, cap) && (!f16w || all[i]->ukernel_f16w != NULL))
             return all[i];
     return &scalar_4x8;
 }
 
+const fq_f32_gemm_kernel *fq_f32_gemm_select(fq_isa cap)
+{
+    return first_allowed(cap, false);
+}
+
 /* Among the kernels of the best ISA allowed, the tile height that pads m the least (ties go
  * to the taller tile, which loads less per multiply-add). */
-const fq_f32_gemm_kernel *fq_f32_gemm_select_rows(fq_isa cap, int64_t m)
+static const fq_f32_gemm_kernel *select_rows(fq_isa cap, int64_t m, bool f16w)
 {
     int count;
     const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
-    const fq_f32_gemm_kernel *best = fq_f32_gemm_select(cap);
+    const fq_f32_gemm_kernel *best = first_allowed(cap, f16w);
     int64_t best_rows = (m + best->mr - 1) / best->mr * best->mr;
     for (int i = 0; i < count; i++) {
         int64_t rows = (m + all[i]->mr - 1) / all[i]->mr * all[i]->mr;
-        if (all[i]->isa == best->isa && rows < best_rows) {
+        bool usable = !f16w || all[i]->ukernel_f16w != NULL;
+        if (all[i]->isa == best->isa && usable && rows < best_rows) {
             best = all[i];
             best_rows = rows;
         }
     }
     return best;
+}
+
+const fq_f32_gemm_kernel *fq_f32_gemm_select_rows(fq_isa cap, int64_t m)
+{
+    return select_rows(cap, m, false);
+}
+
+const fq_f32_gemm_kernel *fq_f32_gemm_select_rows_f16w(fq_isa cap, int64_t m)
+{
+    return select_rows(cap, m, true);
 }
 
 static int64_t min64(int64_t a, int64_t b)
@@ -145,10 +171,81 @@ fq_status fq_f32_gemm_pack(const fq_f32_gemm_kernel *kernel, int64_t m, int64_t 
     return FQ_OK;
 }
 
+/* uint16_t elements of one fp16 panel: an fp32 bias slot (2 MR) per depth block, MR per row. */
+static size_t panel_halves(int64_t k, int mr, int kc)
+{
+    return (size_t)(2 * depth_blocks(k, kc) + k) * (size_t)mr;
+}
+
+static void pack_panel_f16(const fq_f32_gemm_packed *p, int64_t i0, const uint16_t *w,
+                           int64_t w_stride, const float *bias, uint16_t *out)
+{
+    int64_t rows = min64(p->mr, p->m - i0);
+    for (int64_t k0 = 0; k0 < p->k || k0 == 0; k0 += p->kc) {
+        int64_t kb = min64(p->kc, p->k - k0);
+        if (k0 == 0 && bias != NULL)
+            memcpy(out, bias + i0, (size_t)rows * sizeof(float));
+        out += 2 * p->mr;
+        for (int64_t k = k0; k < k0 + kb; k++, out += p->mr)
+            for (int64_t r = 0; r < rows; r++)
+                out[r] = w[(i0 + r) * w_stride + k];
+    }
+}
+
+fq_status fq_f32_gemm_pack_f16(const fq_f32_gemm_kernel *kernel, int64_t m, int64_t k,
+                               const uint16_t *w, int64_t w_stride, const float *bias,
+                               fq_f32_gemm_packed *out, fq_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (kernel->ukernel_f16w == NULL)
+        return fq_error_set(err, FQ_ERR_INVALID_ARG, "%s has no fp16-weight twin",
+                            kernel->name);
+    if (m < 1 || k < 0 || w_stride < k)
+        return fq_error_set(err, FQ_ERR_INVALID_ARG, "cannot pack a %lld x %lld fp16 weight "
+                            "matrix with row stride %lld", (long long)m, (long long)k,
+                            (long long)w_stride);
+    int64_t panels = (m + kernel->mr - 1) / kernel->mr;
+    size_t per_panel = panel_halves(k, kernel->mr, kernel->kc);
+    out->m = m;
+    out->k = k;
+    out->mr = kernel->mr;
+    out->kc = kernel->kc;
+    out->halves = (size_t)panels * per_panel;
+    out->data_f16 = fq_malloc_aligned(out->halves * sizeof(uint16_t));
+    if (out->data_f16 == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate %zu bytes of packed fp16 "
+                            "weights", out->halves * sizeof(uint16_t));
+    memset(out->data_f16, 0, out->halves * sizeof(uint16_t));
+    for (int64_t p = 0; p < panels; p++)
+        pack_panel_f16(out, p * kernel->mr, w, w_stride, bias, out->data_f16 + p * per_panel);
+    return FQ_OK;
+}
+
 void fq_f32_gemm_packed_free(fq_f32_gemm_packed *packed)
 {
     fq_free_aligned(packed->data);
+    fq_free_aligned(packed->data_f16);
     memset(packed, 0, sizeof(*packed));
+}
+
+void fq_f32_gemm_tile(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t i0,
+                      int64_t k0, size_t nc, size_t kb, const float *x, size_t x_stride,
+                      float *c, size_t c_stride, unsigned flags,
+                      const fq_f32_gemm_params *params)
+{
+    size_t mr = (size_t)min64(w->mr, w->m - i0);
+    size_t panel = (size_t)(i0 / w->mr);
+    size_t block = (size_t)(k0 / w->kc);
+    if (w->data_f16 != NULL) {
+        size_t offset = panel * panel_halves(w->k, w->mr, w->kc) +
+                        (2 * block + (size_t)k0) * (size_t)w->mr;
+        kernel->ukernel_f16w(mr, nc, kb, x, x_stride, w->data_f16 + offset, c, c_stride, flags,
+                             params);
+        return;
+    }
+    size_t offset = panel * panel_floats(w->k, w->mr, w->kc) + (block + (size_t)k0) *
+                    (size_t)w->mr;
+    kernel->ukernel(mr, nc, kb, x, x_stride, w->data + offset, c, c_stride, flags, params);
 }
 
 /* Per task: one kc x nr panel of X, rounded up to whole cache lines. */
@@ -194,18 +291,15 @@ static void run_rows(const gemm_job *job, int64_t j0, int64_t nc, int64_t k0, in
                      const float *xp, size_t x_stride)
 {
     const fq_f32_gemm_packed *w = job->w;
-    size_t per_panel = panel_floats(w->k, w->mr, w->kc);
-    size_t block = (size_t)(k0 / w->kc + k0) * (size_t)w->mr;
     unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
                      (k0 + kb >= w->k ? FQ_F32_GEMM_LAST : 0u);
     fq_f32_gemm_params params = job->params;
     for (int64_t i0 = 0; i0 < w->m; i0 += w->mr) {
         if (job->per_row_slopes)
             params.slopes = job->act->slopes + i0;
-        job->kernel->ukernel((size_t)min64(w->mr, w->m - i0), (size_t)nc, (size_t)kb, xp,
-                             x_stride, w->data + (size_t)(i0 / w->mr) * per_panel + block,
-                             job->c + i0 * job->c_stride + j0,
-                             (size_t)job->c_stride * sizeof(float), flags, &params);
+        fq_f32_gemm_tile(job->kernel, w, i0, k0, (size_t)nc, (size_t)kb, xp, x_stride,
+                         job->c + i0 * job->c_stride + j0, (size_t)job->c_stride * sizeof(float),
+                         flags, &params);
     }
 }
 

@@ -30,6 +30,16 @@
  * every kernel to |simd - ref| <= 1e-5 * (sum over k of |w * x| + |bias|) + 1e-6, a bound on the
  * rounding error of any summation order. Sigmoid is not applied by microkernels: the driver runs
  * the reference sigmoid over finished rows, so it is bit-identical to the reference.
+ *
+ * fp16 weights ("f16w"): a kernel may have a twin, ukernel_f16w, with the same tile, contract and
+ * order of operations that reads the weights as fp16 (IEEE binary16 bit patterns) and widens each
+ * to fp32 before its multiply-add. Its packed panels (fq_f32_gemm_pack_f16) have the layout above
+ * in uint16_t elements, except that the bias slot stays fp32: per depth block
+ *
+ *     [MR fp32 biases as 2 * MR uint16_t (the float's bytes), zero in later blocks]
+ *     [kc x MR fp16 weights: W[r][k] at k * MR + r]
+ *
+ * so a twin's result equals the fp32 kernel's on the fp16-rounded weights bit for bit.
  */
 #ifndef FQ_KERNELS_F32_GEMM_H
 #define FQ_KERNELS_F32_GEMM_H
@@ -60,6 +70,11 @@ typedef void (*fq_f32_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const fl
                                        size_t c_stride, unsigned flags,
                                        const fq_f32_gemm_params *params);
 
+typedef void (*fq_f32_gemm_f16w_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *x,
+                                            size_t x_stride, const uint16_t *w, float *c,
+                                            size_t c_stride, unsigned flags,
+                                            const fq_f32_gemm_params *params);
+
 typedef struct fq_f32_gemm_kernel {
     const char *name;      /* "f32_gemm_12x32__avx512" */
     fq_isa isa;
@@ -67,6 +82,8 @@ typedef struct fq_f32_gemm_kernel {
     int nr;                /* columns per tile (pixels), a multiple of the vector width */
     int kc;                /* depth block: a kc x nr panel of X stays in L1 */
     fq_f32_gemm_ukernel_fn ukernel;
+    fq_f32_gemm_f16w_ukernel_fn ukernel_f16w; /* the fp16-weight twin, or NULL */
+    const char *name_f16w;                   /* "f32_gemm_f16w_12x32__avx512", or NULL */
 } fq_f32_gemm_kernel;
 
 /* The best kernel allowed under cap on this CPU (the portable scalar one when no SIMD kernel
@@ -75,15 +92,21 @@ const fq_f32_gemm_kernel *fq_f32_gemm_select(fq_isa cap);
 /* Like fq_f32_gemm_select, then among kernels of the same ISA the one whose tile height pads
  * m rows the least. */
 const fq_f32_gemm_kernel *fq_f32_gemm_select_rows(fq_isa cap, int64_t m);
+/* Like fq_f32_gemm_select_rows among the kernels that have an fp16-weight twin. Never NULL (the
+ * scalar kernel has one). */
+const fq_f32_gemm_kernel *fq_f32_gemm_select_rows_f16w(fq_isa cap, int64_t m);
 /* Every compiled kernel, best first, ending with the scalar one; *count gets their number. */
 const fq_f32_gemm_kernel *const *fq_f32_gemm_kernels(int *count);
 
-/* Weights packed for one kernel; data is FQ_ALIGNMENT aligned, freed by fq_f32_gemm_packed_free. */
+/* Weights packed for one kernel, fp32 (data) or fp16 (data_f16, the other NULL); FQ_ALIGNMENT
+ * aligned, freed by fq_f32_gemm_packed_free. */
 typedef struct fq_f32_gemm_packed {
     int64_t m, k;
     int mr, kc;
     float *data;
     size_t floats;
+    uint16_t *data_f16;
+    size_t halves;
 } fq_f32_gemm_packed;
 
 /* Packs W (m x k, rows w_stride floats apart) and bias (m values, or NULL for zero) for kernel.
@@ -91,7 +114,19 @@ typedef struct fq_f32_gemm_packed {
 fq_status fq_f32_gemm_pack(const fq_f32_gemm_kernel *kernel, int64_t m, int64_t k,
                            const float *w, int64_t w_stride, const float *bias, float scale,
                            fq_f32_gemm_packed *out, fq_error *err);
+/* The same from fp16 weights (bit patterns, rows w_stride elements apart) and an fp32 bias, into
+ * the fp16 layout above; the kernel must have an fp16-weight twin. */
+fq_status fq_f32_gemm_pack_f16(const fq_f32_gemm_kernel *kernel, int64_t m, int64_t k,
+                               const uint16_t *w, int64_t w_stride, const float *bias,
+                               fq_f32_gemm_packed *out, fq_error *err);
 void fq_f32_gemm_packed_free(fq_f32_gemm_packed *packed);
+
+/* One microkernel call on the packed panel holding row i0 (a multiple of mr) and the depth block
+ * starting at k0 (a multiple of kc): the fp32 kernel or its fp16-weight twin, by w's form. */
+void fq_f32_gemm_tile(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t i0,
+                      int64_t k0, size_t nc, size_t kb, const float *x, size_t x_stride,
+                      float *c, size_t c_stride, unsigned flags,
+                      const fq_f32_gemm_params *params);
 
 /* Fills panel (kc x nr floats, row k at panel + k * nr) with rows [k0, k0 + kc) and columns
  * [j0, j0 + nc) of X, zero in columns [nc, nr). ctx describes X. */
@@ -143,5 +178,31 @@ void fq_f32_gemm_ukernel_8x12__neon(size_t mr, size_t nc, size_t kc, const float
 void fq_f32_gemm_ukernel_4x8__neon(size_t mr, size_t nc, size_t kc, const float *x,
                                    size_t x_stride, const float *w, float *c, size_t c_stride,
                                    unsigned flags, const fq_f32_gemm_params *params);
+
+/* fp16-weight twins (same tiles as the fp32 kernels above). */
+void fq_f32_gemm_f16w_ukernel_4x8__scalar(size_t mr, size_t nc, size_t kc, const float *x,
+                                          size_t x_stride, const uint16_t *w, float *c,
+                                          size_t c_stride, unsigned flags,
+                                          const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *x,
+                                         size_t x_stride, const uint16_t *w, float *c,
+                                         size_t c_stride, unsigned flags,
+                                         const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_ukernel_12x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
+                                            size_t x_stride, const uint16_t *w, float *c,
+                                            size_t c_stride, unsigned flags,
+                                            const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_ukernel_8x12__neon(size_t mr, size_t nc, size_t kc, const float *x,
+                                         size_t x_stride, const uint16_t *w, float *c,
+                                         size_t c_stride, unsigned flags,
+                                         const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_ukernel_4x8__neon(size_t mr, size_t nc, size_t kc, const float *x,
+                                        size_t x_stride, const uint16_t *w, float *c,
+                                        size_t c_stride, unsigned flags,
+                                        const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_ukernel_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
+                                           size_t x_stride, const uint16_t *w, float *c,
+                                           size_t c_stride, unsigned flags,
+                                           const fq_f32_gemm_params *params);
 
 #endif

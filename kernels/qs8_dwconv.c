@@ -8,15 +8,23 @@
 #define PIXEL_CHUNK 32
 
 static const fq_qs8_dwconv_kernel kernels[] = {
-    {"qs8_dwconv3x3_16c__scalar", FQ_ISA_SCALAR, fq_qs8_dwconv3x3_ukernel_16c__scalar},
+    {"qs8_dwconv3x3_16c__scalar", FQ_ISA_SCALAR, fq_qs8_dwconv3x3_ukernel_16c__scalar, NULL},
+    {"qs8_dwconv3x3_row_16c__scalar", FQ_ISA_SCALAR, NULL,
+     fq_qs8_dwconv3x3_row_ukernel_16c__scalar},
 #if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX2)
-    {"qs8_dwconv3x3_16c__avx2", FQ_ISA_AVX2, fq_qs8_dwconv3x3_ukernel_16c__avx2},
+    {"qs8_dwconv3x3_16c__avx2", FQ_ISA_AVX2, fq_qs8_dwconv3x3_ukernel_16c__avx2, NULL},
 #endif
 #if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX512)
-    {"qs8_dwconv3x3_16c__avx512", FQ_ISA_AVX512, fq_qs8_dwconv3x3_ukernel_16c__avx512},
+    {"qs8_dwconv3x3_16c__avx512", FQ_ISA_AVX512, fq_qs8_dwconv3x3_ukernel_16c__avx512, NULL},
+    {"qs8_dwconv3x3_row_16c__avx512", FQ_ISA_AVX512, NULL,
+     fq_qs8_dwconv3x3_row_ukernel_16c__avx512},
+#endif
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX512VNNI)
+    {"qs8_dwconv3x3_row_16c__avx512vnni", FQ_ISA_AVX512VNNI, NULL,
+     fq_qs8_dwconv3x3_row_ukernel_16c__avx512vnni},
 #endif
 #if (defined(FQ_KERNELS_AARCH64) || defined(FQ_KERNELS_ARMV7)) && defined(FQ_HAVE_ISA_NEON)
-    {"qs8_dwconv3x3_16c__neon", FQ_ISA_NEON, fq_qs8_dwconv3x3_ukernel_16c__neon},
+    {"qs8_dwconv3x3_16c__neon", FQ_ISA_NEON, fq_qs8_dwconv3x3_ukernel_16c__neon, NULL},
 #endif
 };
 
@@ -140,6 +148,23 @@ static void fill_taps(const fq_qs8_dwconv_shape *s, const uint8_t *image, const 
     }
 }
 
+/* Output row oy of one image through a row microkernel. */
+static void run_row(const fq_qs8_dwconv_kernel *kernel, const fq_qs8_dwconv_shape *s,
+                    const uint8_t *image, const uint8_t *pad_row, size_t oy, const void *packed,
+                    uint8_t *out_row, const fq_qs8_requant_params *params)
+{
+    fq_qs8_dwconv_row row = {.channels = s->channels, .out_width = s->out_width,
+                             .in_width = s->in_width, .stride = s->stride_w,
+                             .pad_left = s->pad_left, .pad_row = pad_row};
+    for (size_t r = 0; r < 3; r++) {
+        size_t iy = (oy * s->stride_h + r) - s->pad_top; /* wraps when above the image */
+        int inside = iy < s->in_height;
+        row.rows[r] = inside ? image + iy * s->in_width * s->channels : pad_row;
+        row.pixel_step[r] = inside ? s->channels : 0;
+    }
+    kernel->row(&row, packed, out_row, params);
+}
+
 void fq_qs8_dwconv3x3_run(const fq_qs8_dwconv_kernel *kernel, const fq_qs8_dwconv_shape *s,
                           const uint8_t *input, const void *packed, uint8_t *output,
                           uint8_t *pad_row, const fq_qs8_requant_params *params)
@@ -152,6 +177,10 @@ void fq_qs8_dwconv3x3_run(const fq_qs8_dwconv_kernel *kernel, const fq_qs8_dwcon
         const uint8_t *image = input + b * image_size;
         for (size_t oy = 0; oy < s->out_height; oy++) {
             uint8_t *out_row = output + ((b * s->out_height + oy) * s->out_width) * s->channels;
+            if (kernel->row != NULL) {
+                run_row(kernel, s, image, pad_row, oy, packed, out_row, params);
+                continue;
+            }
             for (size_t ox = 0; ox < s->out_width; ox += PIXEL_CHUNK) {
                 size_t count = s->out_width - ox < PIXEL_CHUNK ? s->out_width - ox : PIXEL_CHUNK;
                 fill_taps(s, image, pad_row, oy, ox, count, taps);

@@ -18,7 +18,13 @@
  * Microkernel contract (fq_qs8_dwconv_ukernel): for each of output_pixels pixels p, input[9 p +
  * tap] points at the channels of the input pixel under that tap (or at the zp_x row); the
  * kernel reads exactly `channels` bytes from each pointer and writes `channels` bytes at
- * output + p * output_pixel_stride. */
+ * output + p * output_pixel_stride.
+ *
+ * Row microkernel contract (fq_qs8_dwconv_row_ukernel): one whole output row from the three
+ * input rows under the kernel (fq_qs8_dwconv_row); the kernel finds the taps itself, reading
+ * pad_row for columns outside the input, so no pointer array is built. Adjacent output pixels
+ * share input columns, which the SIMD row kernels load once and keep in registers. A kernel
+ * has a row microkernel or a pixel one; fq_qs8_dwconv3x3_run uses whichever it has. */
 #ifndef FQ_KERNELS_QS8_DWCONV_H
 #define FQ_KERNELS_QS8_DWCONV_H
 
@@ -37,10 +43,28 @@ typedef void (*fq_qs8_dwconv_ukernel)(size_t channels, size_t output_pixels,
                                       uint8_t *output, size_t output_pixel_stride,
                                       const fq_qs8_requant_params *params);
 
+/* One output row of a depthwise 3x3 layer. Input column ix of kernel row r is rows[r] +
+ * ix * pixel_step[r] when ix < in_width, else pad_row; a padded kernel row is pad_row with
+ * pixel_step 0. Output pixel ox reads columns ox * stride + q - pad_left, q = 0..2. */
+typedef struct fq_qs8_dwconv_row {
+    size_t channels;
+    size_t out_width;
+    size_t in_width;
+    size_t stride;          /* >= 1 */
+    size_t pad_left;        /* <= 2 */
+    const uint8_t *rows[3];
+    size_t pixel_step[3];   /* channels, or 0 */
+    const uint8_t *pad_row; /* channels bytes of the input zero point */
+} fq_qs8_dwconv_row;
+
+typedef void (*fq_qs8_dwconv_row_ukernel)(const fq_qs8_dwconv_row *row, const void *packed_w,
+                                          uint8_t *output, const fq_qs8_requant_params *params);
+
 typedef struct fq_qs8_dwconv_kernel {
     const char *name;  /* such as "qs8_dwconv3x3_16c__avx512" */
     fq_isa isa;
-    fq_qs8_dwconv_ukernel ukernel;
+    fq_qs8_dwconv_ukernel ukernel;   /* NULL for a row kernel */
+    fq_qs8_dwconv_row_ukernel row;   /* NULL for a pixel kernel */
 } fq_qs8_dwconv_kernel;
 
 /* Geometry of one depthwise 3x3 layer, NHWC. */
@@ -97,5 +121,15 @@ void fq_qs8_dwconv3x3_ukernel_16c__neon(size_t channels, size_t output_pixels,
                                         const uint8_t *const *input, const void *packed_w,
                                         uint8_t *output, size_t output_pixel_stride,
                                         const fq_qs8_requant_params *params);
+
+void fq_qs8_dwconv3x3_row_ukernel_16c__scalar(const fq_qs8_dwconv_row *row,
+                                              const void *packed_w, uint8_t *output,
+                                              const fq_qs8_requant_params *params);
+void fq_qs8_dwconv3x3_row_ukernel_16c__avx512(const fq_qs8_dwconv_row *row,
+                                              const void *packed_w, uint8_t *output,
+                                              const fq_qs8_requant_params *params);
+void fq_qs8_dwconv3x3_row_ukernel_16c__avx512vnni(const fq_qs8_dwconv_row *row,
+                                                  const void *packed_w, uint8_t *output,
+                                                  const fq_qs8_requant_params *params);
 
 #endif

@@ -5,9 +5,11 @@
  * a set keeps the running minimum and maximum and a histogram of |x| with FQ_CALIB_BINS equal
  * bins over [0, range). The first batch sets range to its largest |x|; a later batch with a
  * larger |x| doubles range as often as needed and merges each pair of adjacent bins into one, so
- * counts are kept exactly and memory never grows: a set's size depends on the number of values
- * and their names only, never on the number of inputs seen. NaN and infinities are counted apart
- * and left out of min, max and histogram.
+ * counts are kept exactly and memory never grows: a set's size depends on the number of values,
+ * their names and channel counts only, never on the number of inputs seen. NaN and infinities
+ * are counted apart and left out of min, max and histogram. For 4-D values the runner also
+ * keeps the sum and count of each channel (NCHW), from which bias correction takes the
+ * per-channel means of a convolution's input.
  *
  * Thresholds. Each method chooses a threshold t on |x| from the histogram:
  *   minmax      t = max |x|
@@ -76,6 +78,12 @@ typedef struct fq_value_stats {
     uint64_t non_finite;     /* NaN and infinities, left out */
     uint64_t zeros;          /* elements exactly 0 (also counted in hist[0]) */
     uint64_t hist[FQ_CALIB_BINS];
+    /* Per-channel sums of 4-D (NCHW) values, for bias correction: channel_sum[c] adds every
+     * finite element of channel c, channel_count[c] counts them; channels 0 (and both NULL)
+     * when none were recorded (other ranks, or a version 1 statistics file). */
+    int channels;
+    double *channel_sum;
+    uint64_t *channel_count;
 } fq_value_stats;
 
 typedef struct fq_calib_stats {
@@ -100,8 +108,8 @@ bool fq_calib_method_parse(const char *name, fq_calib_method *method);
 fq_status fq_calib_stats_create(const char *const *names, int count, fq_calib_stats **out,
                                 fq_error *err);
 void fq_calib_stats_free(fq_calib_stats *stats);
-/* Bytes the set holds on the heap (structs, histograms, names): exact, and independent of the
- * number of inputs accumulated. */
+/* Bytes the set holds on the heap (structs, histograms, names, per-channel sums): exact, and
+ * independent of the number of inputs accumulated. */
 size_t fq_calib_stats_memory_bytes(const fq_calib_stats *stats);
 /* Index of the entry named name, -1 if absent. */
 int fq_calib_stats_find(const fq_calib_stats *stats, const char *name);
@@ -110,6 +118,14 @@ int fq_calib_stats_find(const fq_calib_stats *stats, const char *name);
 void fq_value_stats_reset(fq_value_stats *vs);
 /* Adds count elements to an entry, rebinning first if they exceed its range. */
 void fq_value_stats_add(fq_value_stats *vs, const float *data, size_t count);
+/* Adds an NCHW tensor (batch x channels x inner elements) to the entry's per-channel sums,
+ * allocating them on first use; a channel count other than the one recorded before is
+ * FQ_ERR_SHAPE naming the value. The histogram is fq_value_stats_add's. */
+fq_status fq_value_stats_add_channels(fq_value_stats *vs, const float *data, int64_t batch,
+                                      int64_t channels, int64_t inner, fq_error *err);
+/* Mean of channel c (0 for a channel with no element); false when the entry has no
+ * per-channel sums or c is out of range. */
+bool fq_value_stats_channel_mean(const fq_value_stats *vs, int c, double *mean);
 
 /* The threshold t of a method (percentile in (0, 100], used by FQ_CALIB_PERCENTILE only).
  * An entry with no element is FQ_ERR_INVALID_ARG naming the value. */
@@ -132,11 +148,13 @@ void fq_calib_params_u8_asymmetric(const fq_calib_range *range, float *scale,
                                    int32_t *zero_point);
 
 /* Statistics files. Little-endian:
- *   "FQCALIB\0", u32 version (1), u32 bins, u32 value count, u32 inputs seen, then per value:
+ *   "FQCALIB\0", u32 version (2), u32 bins, u32 value count, u32 inputs seen, then per value:
  *   u32 name length, name bytes (no NUL), f64 min, f64 max, f64 range, u64 count,
- *   u64 non-finite, u64 zeros, bins x u64 counts.
+ *   u64 non-finite, u64 zeros, bins x u64 counts, u32 channels, channels x (f64 sum, u64
+ *   count).
+ * Version 1 files (without the channel part) still load, with no per-channel sums.
  * Loading checks every length against the bytes left and names the byte offset of a fault. */
-#define FQ_CALIB_FILE_VERSION 1
+#define FQ_CALIB_FILE_VERSION 2
 fq_status fq_calib_stats_serialize(const fq_calib_stats *stats, void **data, size_t *size,
                                    fq_error *err);
 fq_status fq_calib_stats_deserialize(const void *data, size_t size, fq_calib_stats **out,

@@ -16,8 +16,8 @@
  *   VALUES               one fixed-size record per value
  *   NODES                one record per node, with its attributes
  *   META                 key/value string pairs (optional)
- *   WEIGHTS              constant bytes, 64-byte aligned (under 64 bytes: 16); the section
- *                        64-byte aligned
+ *   WEIGHTS              constant bytes, 64-byte aligned (under 1024 bytes: 16); the
+ *                        section 64-byte aligned
  *
  * Sections, in detail (offsets in bytes; a string reference is a u32 index into STRINGS,
  * 0xFFFFFFFF for none; WEIGHTS offsets count from the start of WEIGHTS):
@@ -44,8 +44,8 @@
  *                 u32 string | i32 value | u32 count + f32s | u32 count + i64s | u32 count +
  *                 u32 strings
  *   META          u32 count, count x {u32 key, u32 value}
- *   WEIGHTS       constants of 64 bytes or more at multiples of 64, smaller constants (since
- *                 1.1) and scale and zero-point arrays at multiples of 16
+ *   WEIGHTS       constants of 1024 bytes or more at multiples of 64, smaller constants
+ *                 (since 1.1) and scale and zero-point arrays at multiples of 16
  *
  * Everything is little-endian. Each section carries a CRC32 (IEEE 802.3 polynomial) that the
  * reader verifies; every offset, size, count and string reference is checked against the

@@ -4,7 +4,9 @@
  * applies the standard pipeline that prepares a model for a session:
  *
  *   remove Identity/Dropout -> fix input sizes -> infer shapes and fold constants ->
- *   fold BatchNormalization into Conv -> fuse activations into Conv/Gemm -> remove dead nodes
+ *   fold BatchNormalization into Conv -> fuse activations into Conv/Gemm -> remove dead nodes ->
+ *   for QDQ models (quantized by another tool): fuse the QDQ patterns into int8 operators
+ *   (fq_pass_fuse_qdq) and move their int8 regions to NHWC (fq_pass_channels_last)
  */
 #ifndef FACEQUANT_PASSES_H
 #define FACEQUANT_PASSES_H
@@ -51,6 +53,10 @@ fq_status fq_pass_share_constants(fq_graph *graph, fq_error *err);
 
 /* The whole pipeline above. */
 fq_status fq_passes_run(fq_graph *graph, const fq_input_size *size, fq_error *err);
+/* The pipeline without the QDQ fusion: a QDQ model runs as written, its QuantizeLinear and
+ * DequantizeLinear on the reference operators around float ones (what ONNX's QDQ semantics
+ * say, up to rounding), the reference a fused run is checked against. */
+fq_status fq_passes_run_unfused(fq_graph *graph, const fq_input_size *size, fq_error *err);
 
 #ifdef __cplusplus
 }

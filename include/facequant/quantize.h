@@ -99,7 +99,9 @@ typedef struct fq_output_agreement {
     int inputs;
 } fq_output_agreement;
 
-/* Input feed as in fq_calibrate: fills the float graph's inputs. */
+/* Input feed as in fq_calibrate: fills the float graph's inputs. The sensitivity and target
+ * functions pass over the inputs several times (once per node measured), each pass asking for
+ * index 0, 1, 2, ... again: a feed must give the same input for the same index every time. */
 typedef struct fq_sensitivity_entry {
     char *node;           /* float-graph node quantized alone */
     fq_output_agreement agreement;

@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "ref/qdq_ref.h"
+#include "ref/qu8_requant_ref.h"
 #include "ref/tensor_cast_ref.h"
 
 static int64_t quantize_one(float x, float scale, int64_t zero_point, int64_t lo, int64_t hi)
@@ -50,3 +51,11 @@ DEFINE_QUANTIZE(fq_quantize_i8_ref, int8_t, -128, 127)
 DEFINE_DEQUANTIZE(fq_dequantize_u8_ref, uint8_t)
 DEFINE_DEQUANTIZE(fq_dequantize_i8_ref, int8_t)
 DEFINE_DEQUANTIZE(fq_dequantize_i32_ref, int32_t)
+
+void fq_quantize_u8_span(int64_t n, const float *x, float scale, const uint8_t *zero_point,
+                         uint8_t *q)
+{
+    int32_t zp = zero_point != NULL ? *zero_point : 0;
+    for (int64_t i = 0; i < n; i++)
+        q[i] = fq_qu8_requantize(x[i] / scale, zp, 0);
+}

@@ -23,6 +23,12 @@ void fq_quantize_u8_ref(const fq_qdq_layout *layout, const float *x, const float
 void fq_quantize_i8_ref(const fq_qdq_layout *layout, const float *x, const float *scale,
                         const int8_t *zero_point, int8_t *q);
 
+/* q[i] = the fq_quantize_u8_ref result for x[i] with one scale and zero point (NULL: 0), for
+ * i < n: bit for bit the same values (NaN gives the zero point), computed without branches so
+ * that the loop vectorizes (ref/qu8_requant_ref.h). */
+void fq_quantize_u8_span(int64_t n, const float *x, float scale, const uint8_t *zero_point,
+                         uint8_t *q);
+
 void fq_dequantize_u8_ref(const fq_qdq_layout *layout, const uint8_t *q, const float *scale,
                           const uint8_t *zero_point, float *x);
 void fq_dequantize_i8_ref(const fq_qdq_layout *layout, const int8_t *q, const float *scale,

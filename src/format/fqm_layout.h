@@ -60,13 +60,15 @@ enum {
     FQM_QUANT_ALIGNMENT = 16    /* of scale and zero-point arrays in WEIGHTS */
 };
 
-/* Constant data: FQ_FQM_WEIGHT_ALIGNMENT (64) for tensors of 64 bytes or more; smaller ones
- * (scalar scales and zero points, shapes) at 16, which is all their readers need (since
- * version 1.1; 1.0 files, with everything at 64, read the same). */
-enum { FQM_SMALL_DATA_ALIGNMENT = 16 };
+/* Constant data: FQ_FQM_WEIGHT_ALIGNMENT (64) for tensors of FQM_ALIGNED_DATA_MIN bytes or
+ * more, the weight blocks kernels stream through; smaller ones (scales, zero points, biases,
+ * shapes, small filters) at 16, which is all their readers need and saves the padding of
+ * hundreds of small tensors (since version 1.1; 1.0 files, with everything at 64, read the
+ * same). */
+enum { FQM_SMALL_DATA_ALIGNMENT = 16, FQM_ALIGNED_DATA_MIN = 1024 };
 static inline uint64_t fqm_data_alignment(uint64_t size)
 {
-    return size >= FQ_FQM_WEIGHT_ALIGNMENT ? FQ_FQM_WEIGHT_ALIGNMENT : FQM_SMALL_DATA_ALIGNMENT;
+    return size >= FQM_ALIGNED_DATA_MIN ? FQ_FQM_WEIGHT_ALIGNMENT : FQM_SMALL_DATA_ALIGNMENT;
 }
 
 /* Value record fields. */

@@ -5,7 +5,9 @@
 
 #include "facequant/alloc.h"
 #include "facequant/ops.h"
+#include "facequant/onnx.h"
 #include "facequant/passes.h"
+#include "facequant/quantize.h"
 
 static fq_status set_dim(fq_value *value, int d, int64_t want, const char *what, fq_error *err)
 {
@@ -269,7 +271,29 @@ static fq_status check_known(const fq_graph *graph, fq_error *err)
     return FQ_OK;
 }
 
-fq_status fq_passes_run(fq_graph *graph, const fq_input_size *size, fq_error *err)
+static int count_op(const fq_graph *graph, const char *op_type)
+{
+    int count = 0;
+    for (int n = 0; n < graph->n_nodes; n++)
+        count += !graph->nodes[n].dead && strcmp(graph->nodes[n].op_type, op_type) == 0;
+    return count;
+}
+
+/* A model quantized by another tool (QDQ) runs on the int8 operators, with its int8 regions
+ * moved to NHWC like the quantizer's own models. */
+static fq_status run_qdq_models_in_int8(fq_graph *graph, fq_error *err)
+{
+    if (count_op(graph, "DequantizeLinear") == 0)
+        return FQ_OK;
+    int before = count_op(graph, "QLinearConv");
+    fq_status status = fq_pass_fuse_qdq(graph, err);
+    if (status == FQ_OK && count_op(graph, "QLinearConv") > before)
+        status = fq_pass_channels_last(graph, err);
+    return status;
+}
+
+static fq_status run_pipeline(fq_graph *graph, const fq_input_size *size, bool fuse_qdq,
+                              fq_error *err)
 {
     fq_status status = fq_graph_bind_ops(graph, err);
     if (status == FQ_OK)
@@ -284,6 +308,8 @@ fq_status fq_passes_run(fq_graph *graph, const fq_input_size *size, fq_error *er
         status = fq_pass_fuse_activations(graph, err);
     if (status == FQ_OK)
         status = fq_pass_remove_dead(graph, err);
+    if (status == FQ_OK && fuse_qdq)
+        status = run_qdq_models_in_int8(graph, err);
     if (status == FQ_OK)
         status = fq_pass_infer_shapes(graph, err);
     if (status == FQ_OK)
@@ -291,4 +317,14 @@ fq_status fq_passes_run(fq_graph *graph, const fq_input_size *size, fq_error *er
     if (status == FQ_OK)
         status = fq_graph_validate(graph, err);
     return status;
+}
+
+fq_status fq_passes_run(fq_graph *graph, const fq_input_size *size, fq_error *err)
+{
+    return run_pipeline(graph, size, true, err);
+}
+
+fq_status fq_passes_run_unfused(fq_graph *graph, const fq_input_size *size, fq_error *err)
+{
+    return run_pipeline(graph, size, false, err);
 }

@@ -1,11 +1,16 @@
 /* Conv: 1-D and 2-D convolution in f32 with groups, dilations, pads, auto_pad, an optional
- * bias and the fused activation of node->act. 3-D convolution is not supported. */
+ * bias and the fused activation of node->act. 3-D convolution is not supported. The weights may
+ * be an fp16 constant (fp16 storage, fp32 arithmetic; X, B and Y stay f32): the reference path
+ * widens them into its workspace on every run, the planned path keeps them fp16 in its packed
+ * panels (f32_conv.h). */
 #include <string.h>
 
 #include "f32_conv.h"
+#include "facequant/alloc.h"
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
 #include "ref/f32_conv2d_ref.h"
+#include "ref/tensor_cast_ref.h"
 #include "runtime/threadpool.h"
 
 /* Input positions: X, W, optional B; a fused PRELU's slopes come last. */
@@ -22,14 +27,34 @@ static int bias_input(const fq_node *node)
     return -1;
 }
 
+static bool has_f16_weights(const fq_graph *graph, const fq_node *node)
+{
+    const fq_value *w = fq_node_input(graph, node, 1);
+    return w != NULL && w->dtype == FQ_DTYPE_F16;
+}
+
+/* W is f32, or an f16 constant. */
+static fq_status check_weights(const fq_graph *graph, const fq_node *node, fq_error *err)
+{
+    if (!has_f16_weights(graph, node))
+        return fq_op_require_f32(graph, node, 1, err);
+    const fq_value *w = fq_node_input(graph, node, 1);
+    if (w->kind != FQ_VALUE_CONSTANT || w->data == NULL)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "fp16 weights ('%s') must be a "
+                           "constant", w->name);
+    return FQ_OK;
+}
+
 static fq_status check_inputs(const fq_graph *graph, const fq_node *node, fq_error *err)
 {
     int slopes = slope_input(node);
     fq_status status = fq_op_check_arity(node, 2, slopes >= 0 ? 4 : 3, err);
     if (status == FQ_OK && slopes >= 0 && (slopes < 2 || node->inputs[slopes] < 0))
         return fq_op_error(err, FQ_ERR_PARSE, node, "fused PRelu has no slope input");
-    for (int i = 0; i < 2 && status == FQ_OK; i++)
-        status = fq_op_require_f32(graph, node, i, err);
+    if (status == FQ_OK)
+        status = fq_op_require_f32(graph, node, 0, err);
+    if (status == FQ_OK)
+        status = check_weights(graph, node, err);
     if (status != FQ_OK)
         return status;
 
@@ -59,7 +84,10 @@ static fq_status check_channels(const fq_graph *graph, const fq_node *node, int6
 
     int b = bias_input(node);
     if (b >= 0) {
-        fq_status status = fq_op_require_f32(graph, node, b, err);
+        const fq_value *bv = fq_node_input(graph, node, b);
+        bool f16_bias = bv->dtype == FQ_DTYPE_F16 && has_f16_weights(graph, node) &&
+                        bv->kind == FQ_VALUE_CONSTANT && bv->data != NULL;
+        fq_status status = f16_bias ? FQ_OK : fq_op_require_f32(graph, node, b, err);
         if (status != FQ_OK)
             return status;
         const fq_shape *bias = &fq_node_input(graph, node, b)->shape;
@@ -95,31 +123,7 @@ static fq_status check_slopes(const fq_graph *graph, const fq_node *node, int64_
 static fq_status kernel_size(const fq_graph *graph, const fq_node *node, int64_t *kernel,
                              fq_error *err)
 {
-    const fq_shape *w = &fq_node_input(graph, node, 1)->shape;
-    int spatial = w->rank - 2;
-    int64_t attr[2];
-    int n = fq_node_attr_ints(node, "kernel_shape", attr, 2);
-    for (int d = 0; d < spatial; d++) {
-        kernel[d] = w->dims[2 + d];
-        if (n >= 0 && (n != spatial || attr[d] != kernel[d]))
-            return fq_op_error(err, FQ_ERR_SHAPE, node, "kernel_shape does not match the "
-                               "weights' spatial size");
-    }
-    return FQ_OK;
-}
-
-static fq_epilogue_f32 epilogue(const fq_activation *act)
-{
-    fq_epilogue_f32 e = {.alpha = act->alpha, .beta = act->beta};
-    switch (act->kind) {
-    case FQ_ACT_NONE: e.kind = FQ_EPILOGUE_F32_NONE; break;
-    case FQ_ACT_RELU: e.kind = FQ_EPILOGUE_F32_RELU; break;
-    case FQ_ACT_CLIP: e.kind = FQ_EPILOGUE_F32_CLIP; break;
-    case FQ_ACT_LEAKY_RELU: e.kind = FQ_EPILOGUE_F32_LEAKY_RELU; break;
-    case FQ_ACT_PRELU: e.kind = FQ_EPILOGUE_F32_PRELU; break;
-    case FQ_ACT_SIGMOID: e.kind = FQ_EPILOGUE_F32_SIGMOID; break;
-    }
-    return e;
+    return fq_op_conv_kernel_size(graph, node, 1, kernel, err);
 }
 
 /* The kernel parameters of node (everything except the PRELU slope pointer). */
@@ -156,7 +160,7 @@ static fq_status conv_params(const fq_graph *graph, const fq_node *node,
         .stride_h = h >= 0 ? win.stride[h] : 1, .stride_w = win.stride[wd],
         .dilation_h = h >= 0 ? win.dilation[h] : 1, .dilation_w = win.dilation[wd],
         .pad_top = h >= 0 ? win.pad_begin[h] : 0, .pad_left = win.pad_begin[wd],
-        .groups = groups, .act = epilogue(&node->act)};
+        .groups = groups, .act = fq_op_epilogue_f32(&node->act)};
     return FQ_OK;
 }
 
@@ -179,12 +183,50 @@ fq_status fq_conv_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return FQ_OK;
 }
 
+/* Bytes of the widened copy of fp16 weights the reference path makes, rounded up to keep the
+ * reference's own workspace after it aligned. */
+static size_t widened_weights_size(const fq_graph *graph, const fq_node *node)
+{
+    if (!has_f16_weights(graph, node))
+        return 0;
+    size_t n = (size_t)fq_shape_numel(&fq_node_input(graph, node, 1)->shape);
+    return (n * sizeof(float) + FQ_ALIGNMENT - 1) / FQ_ALIGNMENT * FQ_ALIGNMENT;
+}
+
+/* An fp16 model's bias may be fp16 too (a constant, with fp16 weights): widened like them. */
+static bool has_f16_bias(const fq_graph *graph, const fq_node *node)
+{
+    int b = bias_input(node);
+    return b >= 0 && fq_node_input(graph, node, b)->dtype == FQ_DTYPE_F16;
+}
+
+static size_t widened_bias_size(const fq_graph *graph, const fq_node *node)
+{
+    if (!has_f16_bias(graph, node))
+        return 0;
+    size_t n = (size_t)fq_shape_numel(&fq_node_input(graph, node, bias_input(node))->shape);
+    return (n * sizeof(float) + FQ_ALIGNMENT - 1) / FQ_ALIGNMENT * FQ_ALIGNMENT;
+}
+
+static void widen(const uint16_t *half, int64_t n, float *wide)
+{
+    for (int64_t i = 0; i < n; i++)
+        wide[i] = fq_f32_from_f16(half[i]);
+}
+
+static size_t reference_workspace(const fq_graph *graph, const fq_node *node,
+                                  const fq_conv2d_f32_params *p)
+{
+    return widened_weights_size(graph, node) + widened_bias_size(graph, node) +
+           fq_ref_conv2d_f32_workspace_size(p);
+}
+
 size_t fq_conv_workspace_size(const fq_graph *graph, const fq_node *node)
 {
     fq_conv2d_f32_params p;
     if (conv_params(graph, node, &p, NULL) != FQ_OK)
         return 0;
-    return fq_ref_conv2d_f32_workspace_size(&p);
+    return reference_workspace(graph, node, &p);
 }
 
 static bool is_constant(const fq_graph *graph, const fq_node *node, int input)
@@ -206,17 +248,32 @@ fq_status fq_conv_prepare(const fq_graph *graph, const fq_node *node,
     fq_status status = conv_params(graph, node, &p, err);
     if (status != FQ_OK)
         return status;
-    *workspace = fq_ref_conv2d_f32_workspace_size(&p);
+    *workspace = reference_workspace(graph, node, &p);
     int b = bias_input(node);
     if (!is_constant(graph, node, 1) || !is_constant(graph, node, b))
         return FQ_OK;
 
     const float *bias = b >= 0 ? fq_node_input(graph, node, b)->data : NULL;
+    float *wide_bias = NULL;
+    if (has_f16_bias(graph, node)) {
+        const fq_value *bv = fq_node_input(graph, node, b);
+        wide_bias = fq_malloc((size_t)fq_shape_numel(&bv->shape) * sizeof(float));
+        if (wide_bias == NULL)
+            return fq_op_error(err, FQ_ERR_NO_MEMORY, node, "out of memory for the bias");
+        widen(bv->data, fq_shape_numel(&bv->shape), wide_bias);
+        bias = wide_bias;
+    }
+    const void *w = fq_node_input(graph, node, 1)->data;
+    int threads = fq_threadpool_size(config->pool);
     fq_f32_conv_plan *plan;
     fq_error plan_err = {0};
-    status = fq_f32_conv_plan_create(&p, fq_node_input(graph, node, 1)->data, bias,
-                                     config->isa_cap, fq_threadpool_size(config->pool), &plan,
-                                     &plan_err);
+    if (has_f16_weights(graph, node))
+        status = fq_f32_conv_plan_create_f16(&p, w, bias, config->isa_cap, threads, &plan,
+                                             &plan_err);
+    else
+        status = fq_f32_conv_plan_create(&p, w, bias, config->isa_cap, threads, &plan,
+                                         &plan_err);
+    fq_free(wide_bias); /* the plan packs its own copy */
     if (status != FQ_OK)
         return fq_op_error(err, status, node, "%s", plan_err.message);
     *state = plan;
@@ -255,9 +312,18 @@ fq_status fq_conv_exec(const fq_exec_ctx *ctx)
     fq_status status = conv_params(ctx->graph, ctx->node, &p, ctx->err);
     if (status != FQ_OK)
         return status;
-    if (ctx->workspace_size < fq_ref_conv2d_f32_workspace_size(&p))
+    size_t widened = widened_weights_size(ctx->graph, ctx->node);
+    size_t widened_bias = widened_bias_size(ctx->graph, ctx->node);
+    if (ctx->workspace_size < widened + widened_bias + fq_ref_conv2d_f32_workspace_size(&p))
         return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
                            "too small", ctx->workspace_size);
+
+    const float *w = ctx->inputs[1].data;
+    if (widened > 0) {
+        float *wide = ctx->workspace;
+        widen(ctx->inputs[1].data, fq_shape_numel(&ctx->inputs[1].shape), wide);
+        w = wide;
+    }
 
     int s = slope_input(ctx->node);
     if (s >= 0) {
@@ -266,8 +332,13 @@ fq_status fq_conv_exec(const fq_exec_ctx *ctx)
     }
     int b = bias_input(ctx->node);
     const float *bias = b >= 0 ? ctx->inputs[b].data : NULL;
-    fq_ref_conv2d_f32(&p, ctx->inputs[0].data, ctx->inputs[1].data, bias,
-                      ctx->outputs[0].data, ctx->workspace);
+    if (widened_bias > 0) {
+        float *wide = (float *)(void *)((char *)ctx->workspace + widened);
+        widen(ctx->inputs[b].data, fq_shape_numel(&ctx->inputs[b].shape), wide);
+        bias = wide;
+    }
+    float *scratch = (float *)(void *)((char *)ctx->workspace + widened + widened_bias);
+    fq_ref_conv2d_f32(&p, ctx->inputs[0].data, w, bias, ctx->outputs[0].data, scratch);
     return FQ_OK;
 }
 

@@ -1,15 +1,20 @@
 /* Gemm (alpha, beta, transA, transB, C broadcast to M x N, fused activation) and MatMul (numpy
- * semantics: 1-D operands promoted, batch dimensions broadcast), in f32. */
+ * semantics: 1-D operands promoted, batch dimensions broadcast), in f32. Gemm's B may be an
+ * fp16 constant (fp16 storage, fp32 arithmetic): Gemm has no prepare step, so exec widens B
+ * into its workspace on each run (a face model's Gemm weights are a few hundred kilobytes at
+ * most, and the widening is small next to the product). */
 #include <string.h>
 
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
 #include "ref/f32_bias_activation_ref.h"
 #include "ref/f32_gemm_ref.h"
+#include "ref/tensor_cast_ref.h"
 
 typedef struct gemm_dims {
     int64_t m, n, k;
     bool trans_a, trans_b;
+    bool f16_b;             /* B is an fp16 constant */
     int64_t c_rows, c_cols; /* C's extent, each 1 or m / n; 0 when C is absent */
 } gemm_dims;
 
@@ -63,13 +68,29 @@ static fq_status gemm_slopes(const fq_graph *graph, const fq_node *node, int64_t
     return status;
 }
 
+/* B is f32, or an f16 constant. */
+static fq_status gemm_check_b(const fq_graph *graph, const fq_node *node, gemm_dims *d,
+                              fq_error *err)
+{
+    const fq_value *b = fq_node_input(graph, node, 1);
+    d->f16_b = b != NULL && b->dtype == FQ_DTYPE_F16;
+    if (!d->f16_b)
+        return fq_op_require_f32(graph, node, 1, err);
+    if (b->kind != FQ_VALUE_CONSTANT || b->data == NULL)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "fp16 B ('%s') must be a constant",
+                           b->name);
+    return FQ_OK;
+}
+
 static fq_status gemm_shape(const fq_graph *graph, const fq_node *node, gemm_dims *d,
                             fq_error *err)
 {
     int slopes = gemm_slope_input(node);
     fq_status status = fq_op_check_arity(node, 2, slopes >= 0 ? 4 : 3, err);
-    for (int i = 0; i < 2 && status == FQ_OK; i++)
-        status = fq_op_require_f32(graph, node, i, err);
+    if (status == FQ_OK)
+        status = fq_op_require_f32(graph, node, 0, err);
+    if (status == FQ_OK)
+        status = gemm_check_b(graph, node, d, err);
     if (status != FQ_OK)
         return status;
 
@@ -103,11 +124,18 @@ fq_status fq_gemm_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return FQ_OK;
 }
 
-/* Scratch: the transposed copies of A and B that the GEMM kernel reads row-major. */
+/* Scratch: the transposed copies of A and B that the GEMM kernel reads row-major, and B widened
+ * from fp16 (before its transposition). */
 static size_t gemm_scratch(const gemm_dims *d)
 {
-    return (size_t)((d->trans_a ? d->m * d->k : 0) + (d->trans_b ? d->k * d->n : 0)) *
-           sizeof(float);
+    return (size_t)((d->trans_a ? d->m * d->k : 0) + (d->trans_b ? d->k * d->n : 0) +
+                    (d->f16_b ? d->k * d->n : 0)) * sizeof(float);
+}
+
+static void widen(const uint16_t *src, int64_t n, float *dst)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = fq_f32_from_f16(src[i]);
 }
 
 size_t fq_gemm_workspace_size(const fq_graph *graph, const fq_node *node)
@@ -177,6 +205,11 @@ fq_status fq_gemm_exec(const fq_exec_ctx *ctx)
     const float *a = ctx->inputs[0].data;
     const float *b = ctx->inputs[1].data;
     float *scratch = ctx->workspace;
+    if (d.f16_b) {
+        widen(ctx->inputs[1].data, d.k * d.n, scratch);
+        b = scratch;
+        scratch += d.k * d.n;
+    }
     if (d.trans_a) {
         transpose(a, d.k, d.m, scratch);
         a = scratch;

@@ -1,11 +1,15 @@
 /* Data-movement operators: Transpose, Concat, Slice, Gather, Tile. They work on every dtype by
- * element size. */
+ * element size. A one-byte rank-4 Transpose with perm (0, 2, 3, 1) or (0, 3, 1, 2), the
+ * NCHW <-> NHWC change at the borders of an int8 region, runs a tiled kernel split over the
+ * thread pool. */
 #include <stdint.h>
 #include <string.h>
 
 #include "ops/ops_tensor.h"
+#include "ref/qu8_transpose2d_ref.h"
 #include "ref/tensor_gather_ref.h"
 #include "ref/tensor_strided_copy_ref.h"
+#include "runtime/threadpool.h"
 
 /* ---- Transpose -------------------------------------------------------------------------- */
 
@@ -50,6 +54,63 @@ fq_status fq_op_transpose_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return FQ_OK;
 }
 
+/* A layout change of one-byte elements: per image, a [rows, cols] -> [cols, rows] matrix
+ * transpose, split into blocks of whole tiles along its longer side. */
+typedef struct layout_job {
+    int64_t rows, cols;
+    bool split_rows;
+    int64_t blocks; /* per image */
+    const uint8_t *in;
+    uint8_t *out;
+} layout_job;
+
+enum { LAYOUT_BLOCK = 8 * FQ_QU8_TRANSPOSE_TILE };
+
+static void layout_task(void *ctx, size_t index)
+{
+    const layout_job *job = ctx;
+    int64_t image = (int64_t)index / job->blocks;
+    int64_t extent = job->split_rows ? job->rows : job->cols;
+    int64_t begin = ((int64_t)index % job->blocks) * LAYOUT_BLOCK;
+    int64_t end = begin + LAYOUT_BLOCK < extent ? begin + LAYOUT_BLOCK : extent;
+    fq_qu8_transpose_block block = {0, job->rows, 0, job->cols};
+    if (job->split_rows) {
+        block.row_begin = begin;
+        block.row_end = end;
+    } else {
+        block.col_begin = begin;
+        block.col_end = end;
+    }
+    int64_t offset = image * job->rows * job->cols;
+    fq_qu8_transpose2d_ref(job->rows, job->cols, &block, job->in + offset, job->out + offset);
+}
+
+/* Runs perm (0, 2, 3, 1) or (0, 3, 1, 2) on one-byte elements; false for anything else. */
+static bool transpose_layout(const fq_exec_ctx *ctx, const int *perm)
+{
+    const fq_tensor *x = &ctx->inputs[0];
+    if (fq_dtype_size(x->dtype) != 1 || x->shape.rank != 4 || perm[0] != 0)
+        return false;
+    const int64_t *d = x->shape.dims;
+    layout_job job = {.in = x->data, .out = ctx->outputs[0].data};
+    if (perm[1] == 2 && perm[2] == 3 && perm[3] == 1) {
+        job.rows = d[1];
+        job.cols = d[2] * d[3];
+    } else if (perm[1] == 3 && perm[2] == 1 && perm[3] == 2) {
+        job.rows = d[1] * d[2];
+        job.cols = d[3];
+    } else {
+        return false;
+    }
+    if (d[0] * job.rows * job.cols == 0)
+        return true;
+    job.split_rows = job.rows > job.cols;
+    int64_t extent = job.split_rows ? job.rows : job.cols;
+    job.blocks = (extent + LAYOUT_BLOCK - 1) / LAYOUT_BLOCK;
+    fq_threadpool_parallel_for(ctx->pool, (size_t)(d[0] * job.blocks), layout_task, &job);
+    return true;
+}
+
 fq_status fq_op_transpose_exec(const fq_exec_ctx *ctx)
 {
     const fq_tensor *x = &ctx->inputs[0];
@@ -57,6 +118,8 @@ fq_status fq_op_transpose_exec(const fq_exec_ctx *ctx)
     fq_status status = transpose_perm(ctx->node, x->shape.rank, perm, ctx->err);
     if (status != FQ_OK)
         return status;
+    if (transpose_layout(ctx, perm))
+        return FQ_OK;
     fq_transpose_ref(fq_dtype_size(x->dtype), x->shape.rank, x->shape.dims, perm, x->data,
                      ctx->outputs[0].data);
     return FQ_OK;

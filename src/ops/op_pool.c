@@ -1,12 +1,16 @@
 /* MaxPool, AveragePool (1-D and 2-D) and GlobalAveragePool, GlobalMaxPool (any rank >= 3), in
- * f32. MaxPool's Indices output and 3-D pooling are not supported. */
+ * f32; MaxPool also on u8 (ONNX has it from opset 12; it is accepted at every opset, since the
+ * quantizer writes it), in NCHW or, with channels_last = 1, NHWC. MaxPool's Indices output and
+ * 3-D pooling are not supported. */
 #include <string.h>
 
 #include "f32_maxpool.h"
 
+#include "ops/op_qlinear.h"
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
 #include "ref/f32_pool2d_ref.h"
+#include "ref/qu8_pool2d_nhwc.h"
 #include "runtime/threadpool.h"
 
 static fq_status pool_input(const fq_graph *graph, const fq_node *node, fq_error *err)
@@ -69,15 +73,53 @@ static void set_pool_output(fq_graph *graph, const fq_node *node, const fq_pool2
     fq_op_set_output(graph, node, 0, FQ_DTYPE_F32, &out);
 }
 
+/* True when node's input 0 is u8: the u8 MaxPool. */
+static bool is_u8_pool(const fq_graph *graph, const fq_node *node)
+{
+    const fq_value *x = fq_node_input(graph, node, 0);
+    return x != NULL && x->dtype == FQ_DTYPE_U8;
+}
+
+static fq_status maxpool_u8_plan(const fq_graph *graph, const fq_node *node,
+                                 fq_qu8_pool_params *p, fq_shape *out, fq_error *err)
+{
+    fq_status status = fq_op_check_arity(node, 1, 1, err);
+    if (status != FQ_OK)
+        return status;
+    bool ceil_mode = graph->opset >= 10 && fq_node_attr_int(node, "ceil_mode", 0) != 0;
+    return fq_qu8_pool_geometry(graph, node, ceil_mode, p, out, err);
+}
+
+/* The f32 kernels read NCHW only. */
+static fq_status refuse_channels_last(const fq_node *node, fq_error *err)
+{
+    bool channels_last = false;
+    fq_status status = fq_op_channels_last(node, &channels_last, err);
+    if (status == FQ_OK && channels_last)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "channels_last = 1 is supported "
+                           "for u8 input only");
+    return status;
+}
+
 fq_status fq_maxpool_infer(fq_graph *graph, fq_node *node, fq_error *err)
 {
     fq_status status = fq_op_single_output(node, "Indices", err);
-    fq_pool2d_f32_params p;
-    if (status == FQ_OK)
-        status = pool_params(graph, node, &p, err);
     if (status == FQ_OK && fq_node_attr_int(node, "storage_order", 0) != 0)
         return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "storage_order %lld is not "
                            "supported", (long long)fq_node_attr_int(node, "storage_order", 0));
+    if (status == FQ_OK && is_u8_pool(graph, node)) {
+        fq_qu8_pool_params q;
+        fq_shape out;
+        status = maxpool_u8_plan(graph, node, &q, &out, err);
+        if (status == FQ_OK)
+            fq_op_set_output(graph, node, 0, FQ_DTYPE_U8, &out);
+        return status;
+    }
+    fq_pool2d_f32_params p;
+    if (status == FQ_OK)
+        status = refuse_channels_last(node, err);
+    if (status == FQ_OK)
+        status = pool_params(graph, node, &p, err);
     if (status == FQ_OK)
         set_pool_output(graph, node, &p);
     return status;
@@ -91,6 +133,8 @@ fq_status fq_maxpool_prepare(const fq_graph *graph, const fq_node *node,
     fq_pool2d_f32_params p;
     *state = NULL;
     *workspace = 0;
+    if (is_u8_pool(graph, node))
+        return FQ_OK; /* the u8 reference runs without a state */
     fq_status status = pool_params(graph, node, &p, err);
     if (status == FQ_OK)
         *state = (void *)fq_f32_maxpool_select(config->isa_cap, &p);
@@ -117,8 +161,25 @@ static void maxpool_plane(void *ctx, size_t index)
                          job->y + (int64_t)index * p->out_h * p->out_w);
 }
 
+static fq_status maxpool_u8_exec(const fq_exec_ctx *ctx)
+{
+    fq_qu8_pool_params p;
+    fq_shape out;
+    fq_status status = maxpool_u8_plan(ctx->graph, ctx->node, &p, &out, ctx->err);
+    if (status != FQ_OK)
+        return status;
+    /* NHWC keeps each tap's channels contiguous: the channel-inner loop (same bytes) */
+    if (p.channels_last)
+        fq_qu8_maxpool2d_nhwc__scalar(&p, ctx->inputs[0].data, ctx->outputs[0].data);
+    else
+        fq_qu8_maxpool2d_ref(&p, ctx->inputs[0].data, ctx->outputs[0].data);
+    return FQ_OK;
+}
+
 fq_status fq_maxpool_exec(const fq_exec_ctx *ctx)
 {
+    if (ctx->inputs[0].dtype == FQ_DTYPE_U8)
+        return maxpool_u8_exec(ctx);
     fq_pool2d_f32_params p;
     fq_status status = pool_params(ctx->graph, ctx->node, &p, ctx->err);
     if (status != FQ_OK)

@@ -1,7 +1,19 @@
 /* QuantizeLinear and DequantizeLinear (opsets 10 to 17): per-tensor parameters, and per-axis
- * parameters (a 1-D scale along the axis attribute) from opset 13. */
+ * parameters (a 1-D scale along the axis attribute) from opset 13.
+ *
+ * Execution splits the tensor over the thread pool: per-tensor parameters in spans of
+ * QDQ_CHUNK elements, per-axis parameters in runs of whole channel rows. Every span is computed
+ * by the reference functions of ref/qdq_ref.h (or, for f32 -> u8 per tensor, by
+ * fq_quantize_u8_span, equal to them bit for bit), so the result does not depend on the split.
+ *
+ * fq_op_quantize_linear_prepare gives f32 -> u8 per-tensor QuantizeLinear the input quantizer
+ * of kernels/qs8_gemm_i32.h allowed under the session's cap (AVX2 where the CPU has it), which
+ * its tests prove equal to the reference bit for bit; without that state exec uses
+ * fq_quantize_u8_span. */
 #include "ops/ops_tensor.h"
+#include "qs8_gemm_i32.h"
 #include "ref/qdq_ref.h"
+#include "runtime/threadpool.h"
 
 /* Checks scale and zero point against x and fills the [outer, channels, inner] layout. */
 static fq_status qdq_layout(const fq_graph *graph, const fq_node *node, const fq_shape *x,
@@ -64,6 +76,131 @@ fq_status fq_op_quantize_linear_infer(fq_graph *graph, fq_node *node, fq_error *
     return FQ_OK;
 }
 
+enum { QDQ_CHUNK = 1 << 15 };
+
+typedef enum qdq_kind { QUANTIZE_U8, QUANTIZE_I8, DEQUANTIZE_U8, DEQUANTIZE_I8, DEQUANTIZE_I32 }
+    qdq_kind;
+
+/* One run of a QuantizeLinear or DequantizeLinear, as spans of rows. A row is `inner` elements
+ * with one scale; rows are numbered over [outer, channels]. Per-tensor tensors are seen as rows
+ * of at most QDQ_CHUNK elements of channel 0. */
+typedef struct qdq_job {
+    qdq_kind kind;
+    int64_t channels;
+    int64_t inner;       /* elements per row */
+    int64_t numel;       /* the last row may be shorter (per tensor) */
+    int64_t rows_per_task;
+    int64_t rows;
+    const void *x;
+    const float *scale;
+    const void *zero_point;
+    void *y;
+    size_t x_elem, y_elem, zp_elem;
+    fq_f32_quantize_u8_fn quantize; /* QUANTIZE_U8 per tensor, or NULL: the reference */
+} qdq_job;
+
+static void qdq_span(const qdq_job *job, int64_t row)
+{
+    int64_t begin = row * job->inner;
+    int64_t count = job->numel - begin < job->inner ? job->numel - begin : job->inner;
+    int64_t c = job->channels > 1 ? row % job->channels : 0;
+    const char *x = (const char *)job->x + (size_t)begin * job->x_elem;
+    char *y = (char *)job->y + (size_t)begin * job->y_elem;
+    const float *scale = job->scale + c;
+    const void *zp = job->zero_point != NULL
+                         ? (const char *)job->zero_point + (size_t)c * job->zp_elem
+                         : NULL;
+    fq_qdq_layout one = {1, 1, count};
+    switch (job->kind) {
+    case QUANTIZE_U8:
+        if (job->quantize != NULL)
+            job->quantize((const float *)x, (size_t)count, *scale,
+                          zp != NULL ? *(const uint8_t *)zp : 0, (uint8_t *)y);
+        else
+            fq_quantize_u8_span(count, (const float *)x, *scale, zp, (uint8_t *)y);
+        break;
+    case QUANTIZE_I8:
+        fq_quantize_i8_ref(&one, (const float *)x, scale, zp, (int8_t *)y);
+        break;
+    case DEQUANTIZE_U8:
+        fq_dequantize_u8_ref(&one, (const uint8_t *)x, scale, zp, (float *)y);
+        break;
+    case DEQUANTIZE_I8:
+        fq_dequantize_i8_ref(&one, (const int8_t *)x, scale, zp, (float *)y);
+        break;
+    case DEQUANTIZE_I32:
+        fq_dequantize_i32_ref(&one, (const int32_t *)x, scale, zp, (float *)y);
+        break;
+    }
+}
+
+static void qdq_task(void *ctx, size_t index)
+{
+    const qdq_job *job = ctx;
+    int64_t first = (int64_t)index * job->rows_per_task;
+    int64_t last = first + job->rows_per_task < job->rows ? first + job->rows_per_task
+                                                           : job->rows;
+    for (int64_t row = first; row < last; row++)
+        qdq_span(job, row);
+}
+
+static void qdq_run(const fq_exec_ctx *ctx, const fq_qdq_layout *layout, qdq_job *job)
+{
+    job->x = ctx->inputs[0].data;
+    job->scale = ctx->inputs[1].data;
+    job->zero_point = ctx->n_inputs > 2 ? ctx->inputs[2].data : NULL;
+    job->y = ctx->outputs[0].data;
+    job->x_elem = fq_dtype_size(ctx->inputs[0].dtype);
+    job->y_elem = fq_dtype_size(ctx->outputs[0].dtype);
+    job->zp_elem = job->zero_point != NULL ? fq_dtype_size(ctx->inputs[2].dtype) : 0;
+    job->numel = layout->outer * layout->channels * layout->inner;
+    if (job->numel <= 0)
+        return;
+    job->channels = layout->channels;
+    job->inner = layout->channels > 1 ? layout->inner : QDQ_CHUNK;
+    job->rows = (job->numel + job->inner - 1) / job->inner;
+    job->rows_per_task = job->inner >= QDQ_CHUNK ? 1 : QDQ_CHUNK / job->inner;
+    int64_t tasks = (job->rows + job->rows_per_task - 1) / job->rows_per_task;
+    fq_threadpool_parallel_for(ctx->pool, (size_t)tasks, qdq_task, job);
+}
+
+typedef struct qdq_quantizer {
+    const char *name;
+    fq_f32_quantize_u8_fn fn;
+} qdq_quantizer;
+
+static const qdq_quantizer quantizer_scalar = {"f32_quantize_u8__scalar",
+                                               fq_f32_quantize_u8__scalar};
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX2)
+static const qdq_quantizer quantizer_avx2 = {"f32_quantize_u8__avx2", fq_f32_quantize_u8__avx2};
+#endif
+
+/* The state is a static quantizer (nothing to free) for u8 output; other outputs get none. */
+fq_status fq_op_quantize_linear_prepare(const fq_graph *graph, const fq_node *node,
+                                        const fq_kernel_config *config, void **state,
+                                        size_t *workspace, fq_error *err)
+{
+    (void)err;
+    *state = NULL;
+    *workspace = 0;
+    const fq_value *zero_point = fq_node_input(graph, node, 2);
+    if (zero_point != NULL && zero_point->dtype != FQ_DTYPE_U8)
+        return FQ_OK;
+    fq_isa isa;
+    fq_f32_quantize_u8_select(config->isa_cap, &isa);
+    *state = (void *)&quantizer_scalar;
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX2)
+    if (isa == FQ_ISA_AVX2)
+        *state = (void *)&quantizer_avx2;
+#endif
+    return FQ_OK;
+}
+
+const char *fq_op_quantize_linear_kernel_name(const void *state)
+{
+    return ((const qdq_quantizer *)state)->name;
+}
+
 fq_status fq_op_quantize_linear_exec(const fq_exec_ctx *ctx)
 {
     const fq_graph *graph = ctx->graph;
@@ -73,13 +210,11 @@ fq_status fq_op_quantize_linear_exec(const fq_exec_ctx *ctx)
                                   fq_node_input(graph, node, 2), &layout, ctx->err);
     if (status != FQ_OK)
         return status;
-    const void *zero_point = ctx->n_inputs > 2 ? ctx->inputs[2].data : NULL;
-    if (ctx->outputs[0].dtype == FQ_DTYPE_I8)
-        fq_quantize_i8_ref(&layout, ctx->inputs[0].data, ctx->inputs[1].data, zero_point,
-                           ctx->outputs[0].data);
-    else
-        fq_quantize_u8_ref(&layout, ctx->inputs[0].data, ctx->inputs[1].data, zero_point,
-                           ctx->outputs[0].data);
+    qdq_job job = {.kind = ctx->outputs[0].dtype == FQ_DTYPE_I8 ? QUANTIZE_I8 : QUANTIZE_U8};
+    const qdq_quantizer *quantizer = ctx->state;
+    if (job.kind == QUANTIZE_U8 && layout.channels == 1 && quantizer != NULL)
+        job.quantize = quantizer->fn;
+    qdq_run(ctx, &layout, &job);
     return FQ_OK;
 }
 
@@ -115,14 +250,10 @@ fq_status fq_op_dequantize_linear_exec(const fq_exec_ctx *ctx)
                                   fq_node_input(graph, node, 2), &layout, ctx->err);
     if (status != FQ_OK)
         return status;
-    const fq_tensor *x = &ctx->inputs[0];
-    const float *scale = ctx->inputs[1].data;
-    const void *zero_point = ctx->n_inputs > 2 ? ctx->inputs[2].data : NULL;
-    float *y = ctx->outputs[0].data;
-    switch (x->dtype) {
-    case FQ_DTYPE_I8: fq_dequantize_i8_ref(&layout, x->data, scale, zero_point, y); break;
-    case FQ_DTYPE_U8: fq_dequantize_u8_ref(&layout, x->data, scale, zero_point, y); break;
-    default: fq_dequantize_i32_ref(&layout, x->data, scale, zero_point, y); break;
-    }
+    fq_dtype dtype = ctx->inputs[0].dtype;
+    qdq_job job = {.kind = dtype == FQ_DTYPE_I8   ? DEQUANTIZE_I8
+                           : dtype == FQ_DTYPE_U8 ? DEQUANTIZE_U8
+                                                  : DEQUANTIZE_I32};
+    qdq_run(ctx, &layout, &job);
     return FQ_OK;
 }

@@ -1,15 +1,20 @@
-/* Resize (opsets 10 to 17) and Upsample (7 to 9) in f32: nearest and linear modes over the last
- * two dimensions; the leading dimensions must keep their size. Cubic mode, tf_crop_and_resize
- * and exclude_outside are not supported. */
+/* Resize (opsets 10 to 17) and Upsample (7 to 9) in f32 and u8: nearest and linear modes over
+ * two spatial dimensions. These are the last two (the leading dimensions keep their size) or,
+ * for u8 rank-4 input that keeps N and the last dimension, dimensions 1 and 2 (NHWC). u8 keeps
+ * its scale and zero point; linear mode rounds half to even (ref/qu8_resize2d_ref.h). Cubic
+ * mode, tf_crop_and_resize and exclude_outside are not supported. */
 #include <math.h>
 #include <string.h>
 
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
 #include "ref/f32_resize2d_ref.h"
+#include "ref/qu8_resize2d_ref.h"
 
 typedef struct resize_plan {
     fq_resize2d_f32_params params;
+    int64_t inner;  /* elements per pixel: 1, or C for NHWC */
+    fq_dtype dtype;
     fq_shape out;
 } resize_plan;
 
@@ -141,40 +146,86 @@ static fq_status size_from_sizes(const fq_graph *graph, const fq_node *node, int
     return FQ_OK;
 }
 
-/* Fills the planes and the last two axes of the kernel parameters; refuses changes elsewhere.
- * The resized lengths are the output sizes when sizes were given, else in * scale. */
+/* True when every axis before `from` keeps its size. */
+static bool leading_axes_kept(const fq_shape *x, const fq_shape *out, int from)
+{
+    for (int d = 0; d < from; d++)
+        if (out->dims[d] != x->dims[d])
+            return false;
+    return true;
+}
+
+/* Chooses the two resized axes: the last two, or axes 1 and 2 of an NHWC u8 tensor (rank 4,
+ * N and C kept). Sets planes and inner; *h and *w get the axes (h = -1 for rank 1). */
+static fq_status spatial_axes(const fq_node *node, const fq_shape *x, resize_plan *plan,
+                              int *h, int *w, fq_error *err)
+{
+    int rank = x->rank;
+    fq_resize2d_f32_params *p = &plan->params;
+    if (leading_axes_kept(x, &plan->out, rank - 2)) {
+        *h = rank >= 2 ? rank - 2 : -1;
+        *w = rank - 1;
+        plan->inner = 1;
+        p->planes = 1;
+        for (int d = 0; d < rank - 2; d++)
+            p->planes *= x->dims[d];
+        return FQ_OK;
+    }
+    bool nhwc = rank == 4 && plan->out.dims[0] == x->dims[0] && plan->out.dims[3] == x->dims[3];
+    if (!nhwc || plan->dtype != FQ_DTYPE_U8) {
+        int d = 0;
+        while (plan->out.dims[d] == x->dims[d])
+            d++;
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "resizing axis %d of %s input is not "
+                           "supported (only the last two axes, or axes 1 and 2 of rank-4 u8 "
+                           "input: NHWC)", d, fq_dtype_name(plan->dtype));
+    }
+    *h = 1;
+    *w = 2;
+    plan->inner = x->dims[3];
+    p->planes = x->dims[0];
+    return FQ_OK;
+}
+
+/* Fills the planes and the two resized axes of the kernel parameters; refuses changes
+ * elsewhere. The resized lengths are the output sizes when sizes were given, else
+ * in * scale. */
 static fq_status plan_axes(const fq_node *node, const fq_shape *x, const float *scales,
                            bool from_sizes, resize_plan *plan, fq_error *err)
 {
     fq_resize2d_f32_params *p = &plan->params;
     int rank = x->rank;
-    p->planes = 1;
-    for (int d = 0; d < rank - 2; d++) {
-        if (plan->out.dims[d] != x->dims[d])
-            return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "resizing axis %d is not "
-                               "supported (only the last two axes)", d);
-        p->planes *= x->dims[d];
-    }
     for (int d = 0; d < rank; d++)
         if (plan->out.dims[d] < 1 || x->dims[d] < 1)
             return fq_op_error(err, FQ_ERR_SHAPE, node, "empty axis %d", d);
-    p->in_h = rank >= 2 ? x->dims[rank - 2] : 1;
-    p->out_h = rank >= 2 ? plan->out.dims[rank - 2] : 1;
-    p->scale_h = rank >= 2 ? scales[rank - 2] : 1.0f;
-    p->in_w = x->dims[rank - 1];
-    p->out_w = plan->out.dims[rank - 1];
-    p->scale_w = scales[rank - 1];
+    int h = -1, w = 0;
+    fq_status status = spatial_axes(node, x, plan, &h, &w, err);
+    if (status != FQ_OK)
+        return status;
+    p->in_h = h >= 0 ? x->dims[h] : 1;
+    p->out_h = h >= 0 ? plan->out.dims[h] : 1;
+    p->scale_h = h >= 0 ? scales[h] : 1.0f;
+    p->in_w = x->dims[w];
+    p->out_w = plan->out.dims[w];
+    p->scale_w = scales[w];
     p->length_h = from_sizes ? (float)p->out_h : (float)((double)p->in_h * p->scale_h);
     p->length_w = from_sizes ? (float)p->out_w : (float)((double)p->in_w * p->scale_w);
     return FQ_OK;
 }
 
-static fq_status check_data(const fq_graph *graph, const fq_node *node, fq_error *err)
+static fq_status check_data(const fq_graph *graph, const fq_node *node, resize_plan *plan,
+                            fq_error *err)
 {
-    fq_status status = fq_op_require_f32(graph, node, 0, err);
-    if (status == FQ_OK && fq_node_input(graph, node, 0)->shape.rank < 1)
+    const fq_value *x = fq_node_input(graph, node, 0);
+    if (x == NULL)
+        return fq_op_error(err, FQ_ERR_PARSE, node, "input 0 is missing");
+    if (x->dtype != FQ_DTYPE_F32 && x->dtype != FQ_DTYPE_U8)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "input '%s' is %s, expects f32 or u8",
+                           x->name, fq_dtype_name(x->dtype));
+    if (x->shape.rank < 1)
         return fq_op_error(err, FQ_ERR_SHAPE, node, "input is a scalar");
-    return status;
+    plan->dtype = x->dtype;
+    return FQ_OK;
 }
 
 static fq_status resize_plan_of(const fq_graph *graph, const fq_node *node, resize_plan *plan,
@@ -184,7 +235,7 @@ static fq_status resize_plan_of(const fq_graph *graph, const fq_node *node, resi
     bool resize10 = graph->opset < 11;
     fq_status status = fq_op_check_arity(node, resize10 ? 2 : 1, resize10 ? 2 : 4, err);
     if (status == FQ_OK)
-        status = check_data(graph, node, err);
+        status = check_data(graph, node, plan, err);
     if (status == FQ_OK)
         status = read_mode(node, &plan->params, err);
     if (status != FQ_OK)
@@ -223,7 +274,7 @@ static fq_status upsample_plan_of(const fq_graph *graph, const fq_node *node,
     bool scales_input = graph->opset >= 9;
     fq_status status = fq_op_check_arity(node, scales_input ? 2 : 1, scales_input ? 2 : 1, err);
     if (status == FQ_OK)
-        status = check_data(graph, node, err);
+        status = check_data(graph, node, plan, err);
     if (status == FQ_OK)
         status = read_mode(node, &plan->params, err);
     if (status != FQ_OK)
@@ -268,7 +319,7 @@ fq_status fq_resize_infer(fq_graph *graph, fq_node *node, fq_error *err)
     resize_plan plan;
     fq_status status = resize_plan_of(graph, node, &plan, err);
     if (status == FQ_OK)
-        fq_op_set_output(graph, node, 0, FQ_DTYPE_F32, &plan.out);
+        fq_op_set_output(graph, node, 0, plan.dtype, &plan.out);
     return status;
 }
 
@@ -277,8 +328,15 @@ fq_status fq_upsample_infer(fq_graph *graph, fq_node *node, fq_error *err)
     resize_plan plan;
     fq_status status = upsample_plan_of(graph, node, &plan, err);
     if (status == FQ_OK)
-        fq_op_set_output(graph, node, 0, FQ_DTYPE_F32, &plan.out);
+        fq_op_set_output(graph, node, 0, plan.dtype, &plan.out);
     return status;
+}
+
+static size_t plan_workspace(const resize_plan *plan)
+{
+    if (plan->dtype == FQ_DTYPE_U8)
+        return fq_qu8_resize2d_workspace_size(&plan->params);
+    return fq_ref_resize2d_f32_workspace_size(&plan->params);
 }
 
 size_t fq_resize_workspace_size(const fq_graph *graph, const fq_node *node)
@@ -286,7 +344,7 @@ size_t fq_resize_workspace_size(const fq_graph *graph, const fq_node *node)
     resize_plan plan;
     if (plan_of(graph, node, &plan, NULL) != FQ_OK)
         return 0;
-    return fq_ref_resize2d_f32_workspace_size(&plan.params);
+    return plan_workspace(&plan);
 }
 
 fq_status fq_resize_exec(const fq_exec_ctx *ctx)
@@ -295,9 +353,14 @@ fq_status fq_resize_exec(const fq_exec_ctx *ctx)
     fq_status status = plan_of(ctx->graph, ctx->node, &plan, ctx->err);
     if (status != FQ_OK)
         return status;
-    if (ctx->workspace_size < fq_ref_resize2d_f32_workspace_size(&plan.params))
+    if (ctx->workspace_size < plan_workspace(&plan))
         return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
                            "too small", ctx->workspace_size);
+    if (plan.dtype == FQ_DTYPE_U8) {
+        fq_qu8_resize2d_ref(&plan.params, plan.inner, ctx->inputs[0].data,
+                            ctx->outputs[0].data, ctx->workspace);
+        return FQ_OK;
+    }
     fq_ref_resize2d_f32(&plan.params, ctx->inputs[0].data, ctx->outputs[0].data,
                         ctx->workspace);
     return FQ_OK;

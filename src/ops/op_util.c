@@ -117,3 +117,33 @@ int fq_normalize_axis(int64_t axis, int rank)
         return -1;
     return (int)(axis < 0 ? axis + rank : axis);
 }
+
+fq_status fq_op_conv_kernel_size(const fq_graph *graph, const fq_node *node, int w_input,
+                                 int64_t *kernel, fq_error *err)
+{
+    const fq_shape *w = &fq_node_input(graph, node, w_input)->shape;
+    int spatial = w->rank - 2;
+    int64_t attr[2];
+    int n = fq_node_attr_ints(node, "kernel_shape", attr, 2);
+    for (int d = 0; d < spatial; d++) {
+        kernel[d] = w->dims[2 + d];
+        if (n >= 0 && (n != spatial || attr[d] != kernel[d]))
+            return fq_op_error(err, FQ_ERR_SHAPE, node, "kernel_shape does not match the "
+                               "weights' spatial size");
+    }
+    return FQ_OK;
+}
+
+fq_epilogue_f32 fq_op_epilogue_f32(const fq_activation *act)
+{
+    fq_epilogue_f32 e = {.alpha = act->alpha, .beta = act->beta};
+    switch (act->kind) {
+    case FQ_ACT_NONE: e.kind = FQ_EPILOGUE_F32_NONE; break;
+    case FQ_ACT_RELU: e.kind = FQ_EPILOGUE_F32_RELU; break;
+    case FQ_ACT_CLIP: e.kind = FQ_EPILOGUE_F32_CLIP; break;
+    case FQ_ACT_LEAKY_RELU: e.kind = FQ_EPILOGUE_F32_LEAKY_RELU; break;
+    case FQ_ACT_PRELU: e.kind = FQ_EPILOGUE_F32_PRELU; break;
+    case FQ_ACT_SIGMOID: e.kind = FQ_EPILOGUE_F32_SIGMOID; break;
+    }
+    return e;
+}

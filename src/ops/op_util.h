@@ -3,6 +3,7 @@
 #define FQ_OPS_OP_UTIL_H
 
 #include "facequant/ops.h"
+#include "ref/f32_bias_activation_ref.h"
 
 /* Records "node 'NAME' (OP): <message>" and returns status. */
 fq_status fq_op_error(fq_error *err, fq_status status, const fq_node *node, const char *format,
@@ -32,5 +33,13 @@ fq_status fq_broadcast_shape(const fq_shape *a, const fq_shape *b, fq_shape *out
 
 /* Normalizes an axis in [-rank, rank) to [0, rank); returns -1 when out of range. */
 int fq_normalize_axis(int64_t axis, int rank);
+
+/* The spatial kernel size of a convolution from its weights (input w_input, OIHW or OIW) into
+ * kernel[0..rank-2), checked against a kernel_shape attribute when there is one. */
+fq_status fq_op_conv_kernel_size(const fq_graph *graph, const fq_node *node, int w_input,
+                                 int64_t *kernel, fq_error *err);
+
+/* The fp32 epilogue of a fused activation. */
+fq_epilogue_f32 fq_op_epilogue_f32(const fq_activation *act);
 
 #endif

@@ -110,7 +110,10 @@ const fq_op_info fq_ops_tensor[] = {
     OP("ConstantOfShape", 9, 17, constant_of_shape, false),
     OP("Range", 11, 17, range, false),
     OP("Cast", 6, 17, cast, false),
-    OP("QuantizeLinear", 10, 17, quantize_linear, false),
+    {.name = "QuantizeLinear", .min_opset = 10, .max_opset = 17,
+     .infer = fq_op_quantize_linear_infer, .exec = fq_op_quantize_linear_exec,
+     .flops = fq_op_output_numel, .prepare = fq_op_quantize_linear_prepare,
+     .kernel_name = fq_op_quantize_linear_kernel_name},
     OP("DequantizeLinear", 10, 17, dequantize_linear, false),
 };
 const int fq_ops_tensor_count = (int)(sizeof(fq_ops_tensor) / sizeof(fq_ops_tensor[0]));

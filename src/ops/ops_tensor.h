@@ -78,6 +78,11 @@ FQ_DECLARE_OP(cast);
 
 /* op_quant.c */
 FQ_DECLARE_OP(quantize_linear);
+/* QuantizeLinear f32 -> u8 picks a SIMD quantizer per session (op_quant.c). */
+fq_status fq_op_quantize_linear_prepare(const fq_graph *graph, const fq_node *node,
+                                        const fq_kernel_config *config, void **state,
+                                        size_t *workspace, fq_error *err);
+const char *fq_op_quantize_linear_kernel_name(const void *state);
 FQ_DECLARE_OP(dequantize_linear);
 
 /* op_reduce.c */

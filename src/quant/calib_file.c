@@ -10,6 +10,9 @@
 #define CALIB_MAGIC_SIZE 8
 #define CALIB_HEADER_SIZE (CALIB_MAGIC_SIZE + 4 * 4)
 #define CALIB_VALUE_FIXED_SIZE (4 + 3 * 8 + 3 * 8 + FQ_CALIB_BINS * 8)
+/* Version 2: after the histogram, u32 channels and per channel f64 sum, u64 count. */
+#define CALIB_CHANNEL_SIZE 16
+#define CALIB_MAX_CHANNELS (1 << 20)
 /* A file over this size is refused before it is read. */
 #define CALIB_MAX_FILE_SIZE ((size_t)1 << 31)
 
@@ -41,7 +44,8 @@ static size_t serialized_size(const fq_calib_stats *stats)
 {
     size_t size = CALIB_HEADER_SIZE;
     for (int i = 0; i < stats->n_values; i++)
-        size += CALIB_VALUE_FIXED_SIZE + strlen(stats->values[i].name);
+        size += CALIB_VALUE_FIXED_SIZE + strlen(stats->values[i].name) + 4 +
+                (size_t)stats->values[i].channels * CALIB_CHANNEL_SIZE;
     return size;
 }
 
@@ -76,6 +80,11 @@ fq_status fq_calib_stats_serialize(const fq_calib_stats *stats, void **data, siz
         put_u64(&w, vs->zeros);
         for (int b = 0; b < FQ_CALIB_BINS; b++)
             put_u64(&w, vs->hist[b]);
+        put_u32(&w, (uint32_t)vs->channels);
+        for (int c = 0; c < vs->channels; c++) {
+            put_f64(&w, vs->channel_sum[c]);
+            put_u64(&w, vs->channel_count[c]);
+        }
     }
     *data = w.data;
     *size = w.pos;
@@ -110,7 +119,8 @@ static double get_f64(reader *r)
     return v;
 }
 
-static fq_status read_header(reader *r, uint32_t *n_values, uint32_t *inputs, fq_error *err)
+static fq_status read_header(reader *r, uint32_t *version_out, uint32_t *n_values,
+                             uint32_t *inputs, fq_error *err)
 {
     if (!have(r, CALIB_HEADER_SIZE))
         return fq_error_set(err, FQ_ERR_PARSE, "statistics: %zu bytes, shorter than the "
@@ -122,10 +132,11 @@ static fq_status read_header(reader *r, uint32_t *n_values, uint32_t *inputs, fq
     uint32_t bins = (uint32_t)get_uint(r, 4);
     *n_values = (uint32_t)get_uint(r, 4);
     *inputs = (uint32_t)get_uint(r, 4);
-    if (version != FQ_CALIB_FILE_VERSION)
+    if (version != 1 && version != FQ_CALIB_FILE_VERSION)
         return fq_error_set(err, FQ_ERR_UNSUPPORTED, "statistics: version %u at byte %d; this "
-                            "facequant reads version %d", (unsigned)version, CALIB_MAGIC_SIZE,
-                            FQ_CALIB_FILE_VERSION);
+                            "facequant reads versions 1 and %d", (unsigned)version,
+                            CALIB_MAGIC_SIZE, FQ_CALIB_FILE_VERSION);
+    *version_out = version;
     if (bins != FQ_CALIB_BINS)
         return fq_error_set(err, FQ_ERR_UNSUPPORTED, "statistics: %u bins at byte %d; this "
                             "facequant uses %d", (unsigned)bins, CALIB_MAGIC_SIZE + 4,
@@ -159,7 +170,34 @@ static fq_status read_name(reader *r, char **name, fq_error *err)
     return FQ_OK;
 }
 
-static fq_status read_value(reader *r, fq_value_stats *vs, fq_error *err)
+/* The per-channel sums of version 2, after the histogram. */
+static fq_status read_channels(reader *r, fq_value_stats *vs, fq_error *err)
+{
+    size_t at = r->pos;
+    if (!have(r, 4))
+        return fq_error_set(err, FQ_ERR_PARSE, "statistics: value '%s' truncated at byte %zu "
+                            "(channel count)", vs->name, at);
+    uint64_t channels = get_uint(r, 4);
+    if (channels > CALIB_MAX_CHANNELS || !have(r, (size_t)channels * CALIB_CHANNEL_SIZE))
+        return fq_error_set(err, FQ_ERR_PARSE, "statistics: value '%s': %llu channels at byte "
+                            "%zu are over %d or past the end", vs->name,
+                            (unsigned long long)channels, at, CALIB_MAX_CHANNELS);
+    if (channels == 0)
+        return FQ_OK;
+    vs->channel_sum = fq_calloc((size_t)channels, sizeof(double));
+    vs->channel_count = fq_calloc((size_t)channels, sizeof(uint64_t));
+    if (vs->channel_sum == NULL || vs->channel_count == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "statistics: no memory for %llu channel "
+                            "sums", (unsigned long long)channels);
+    vs->channels = (int)channels;
+    for (uint64_t c = 0; c < channels; c++) {
+        vs->channel_sum[c] = get_f64(r);
+        vs->channel_count[c] = get_uint(r, 8);
+    }
+    return FQ_OK;
+}
+
+static fq_status read_value(reader *r, uint32_t version, fq_value_stats *vs, fq_error *err)
 {
     fq_status status = read_name(r, &vs->name, err);
     if (status != FQ_OK)
@@ -184,7 +222,7 @@ static fq_status read_value(reader *r, fq_value_stats *vs, fq_error *err)
         return fq_error_set(err, FQ_ERR_PARSE, "statistics: value '%s' at byte %zu is "
                             "inconsistent (range, min/max, zeros, or counts that do not sum)",
                             vs->name, at);
-    return FQ_OK;
+    return version >= 2 ? read_channels(r, vs, err) : FQ_OK;
 }
 
 fq_status fq_calib_stats_deserialize(const void *data, size_t size, fq_calib_stats **out,
@@ -192,8 +230,8 @@ fq_status fq_calib_stats_deserialize(const void *data, size_t size, fq_calib_sta
 {
     *out = NULL;
     reader r = {data, size, 0};
-    uint32_t n_values = 0, inputs = 0;
-    fq_status status = read_header(&r, &n_values, &inputs, err);
+    uint32_t version = 0, n_values = 0, inputs = 0;
+    fq_status status = read_header(&r, &version, &n_values, &inputs, err);
     if (status != FQ_OK)
         return status;
     status = fq_calib_stats_create(NULL, 0, out, err);
@@ -211,7 +249,7 @@ fq_status fq_calib_stats_deserialize(const void *data, size_t size, fq_calib_sta
     stats->inputs_seen = (int)inputs;
     for (uint32_t i = 0; i < n_values && status == FQ_OK; i++) {
         stats->n_values = (int)i + 1;
-        status = read_value(&r, &stats->values[i], err);
+        status = read_value(&r, version, &stats->values[i], err);
     }
     if (status == FQ_OK && r.pos != size)
         status = fq_error_set(err, FQ_ERR_PARSE, "statistics: %zu bytes after the last value "

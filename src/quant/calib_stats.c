@@ -32,6 +32,8 @@ bool fq_calib_method_parse(const char *name, fq_calib_method *method)
 void fq_value_stats_reset(fq_value_stats *vs)
 {
     char *name = vs->name;
+    fq_free(vs->channel_sum);
+    fq_free(vs->channel_count);
     memset(vs, 0, sizeof(*vs));
     vs->name = name;
     vs->min = INFINITY;
@@ -42,8 +44,11 @@ void fq_calib_stats_free(fq_calib_stats *stats)
 {
     if (stats == NULL)
         return;
-    for (int i = 0; i < stats->n_values; i++)
+    for (int i = 0; i < stats->n_values; i++) {
         fq_free(stats->values[i].name);
+        fq_free(stats->values[i].channel_sum);
+        fq_free(stats->values[i].channel_count);
+    }
     fq_free(stats->values);
     fq_free(stats);
 }
@@ -80,8 +85,10 @@ fq_status fq_calib_stats_create(const char *const *names, int count, fq_calib_st
 size_t fq_calib_stats_memory_bytes(const fq_calib_stats *stats)
 {
     size_t bytes = sizeof(*stats) + ((size_t)stats->n_values + 1) * sizeof(fq_value_stats);
-    for (int i = 0; i < stats->n_values; i++)
+    for (int i = 0; i < stats->n_values; i++) {
         bytes += strlen(stats->values[i].name) + 1;
+        bytes += (size_t)stats->values[i].channels * (sizeof(double) + sizeof(uint64_t));
+    }
     return bytes;
 }
 
@@ -147,6 +154,63 @@ void fq_value_stats_add(fq_value_stats *vs, const float *data, size_t count)
         vs->count++;
         vs->zeros += data[i] == 0.0f;
     }
+}
+
+static fq_status channels_allocate(fq_value_stats *vs, int64_t channels, fq_error *err)
+{
+    if (channels <= 0 || channels > INT32_MAX)
+        return fq_error_set(err, FQ_ERR_SHAPE, "statistics of '%s': %lld channels",
+                            vs->name, (long long)channels);
+    vs->channel_sum = fq_calloc((size_t)channels, sizeof(double));
+    vs->channel_count = fq_calloc((size_t)channels, sizeof(uint64_t));
+    if (vs->channel_sum == NULL || vs->channel_count == NULL) {
+        fq_free(vs->channel_sum);
+        fq_free(vs->channel_count);
+        vs->channel_sum = NULL;
+        vs->channel_count = NULL;
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "statistics of '%s': no memory for %lld "
+                            "channel sums", vs->name, (long long)channels);
+    }
+    vs->channels = (int)channels;
+    return FQ_OK;
+}
+
+fq_status fq_value_stats_add_channels(fq_value_stats *vs, const float *data, int64_t batch,
+                                      int64_t channels, int64_t inner, fq_error *err)
+{
+    if (vs->channels == 0) {
+        fq_status status = channels_allocate(vs, channels, err);
+        if (status != FQ_OK)
+            return status;
+    }
+    if (channels != vs->channels)
+        return fq_error_set(err, FQ_ERR_SHAPE, "statistics of '%s': %lld channels, %d "
+                            "recorded before", vs->name, (long long)channels, vs->channels);
+    for (int64_t n = 0; n < batch; n++) {
+        for (int64_t c = 0; c < channels; c++) {
+            const float *row = data + (n * channels + c) * inner;
+            double sum = 0.0;
+            uint64_t count = 0;
+            for (int64_t i = 0; i < inner; i++) {
+                if (isfinite(row[i])) {
+                    sum += row[i];
+                    count++;
+                }
+            }
+            vs->channel_sum[c] += sum;
+            vs->channel_count[c] += count;
+        }
+    }
+    return FQ_OK;
+}
+
+bool fq_value_stats_channel_mean(const fq_value_stats *vs, int c, double *mean)
+{
+    if (vs->channels <= 0 || c < 0 || c >= vs->channels)
+        return false;
+    uint64_t count = vs->channel_count[c];
+    *mean = count > 0 ? vs->channel_sum[c] / (double)count : 0.0;
+    return true;
 }
 
 static double abs_max_of(const fq_value_stats *vs)

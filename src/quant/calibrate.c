@@ -95,22 +95,31 @@ static fq_status bind_inputs(calib_run *run, fq_error *err)
     return FQ_OK;
 }
 
-static void add_tensor(calib_run *run, int value, const fq_tensor *t)
+/* The histogram of every value, and the per-channel sums of 4-D ones (read as NCHW). */
+static fq_status add_tensor(calib_run *run, int value, const fq_tensor *t, fq_error *err)
 {
     int s = value >= 0 && value < run->graph->n_values ? run->slot[value] : -1;
     int64_t numel = fq_shape_numel(&t->shape);
-    if (s >= 0 && t->data != NULL && t->dtype == FQ_DTYPE_F32 && numel > 0)
-        fq_value_stats_add(&run->stats->values[s], t->data, (size_t)numel);
+    if (s < 0 || t->data == NULL || t->dtype != FQ_DTYPE_F32 || numel <= 0)
+        return FQ_OK;
+    fq_value_stats *vs = &run->stats->values[s];
+    fq_value_stats_add(vs, t->data, (size_t)numel);
+    if (t->shape.rank != 4)
+        return FQ_OK;
+    const int64_t *d = t->shape.dims;
+    return fq_value_stats_add_channels(vs, t->data, d[0], d[1], d[2] * d[3], err);
 }
 
 static fq_status observe_node(void *user, int node, const fq_tensor *outputs, int n_outputs,
                               fq_error *err)
 {
-    (void)err;
     calib_run *run = user;
     const fq_node *nd = &run->graph->nodes[node];
-    for (int o = 0; o < n_outputs && o < nd->n_outputs; o++)
-        add_tensor(run, nd->outputs[o], &outputs[o]);
+    for (int o = 0; o < n_outputs && o < nd->n_outputs; o++) {
+        fq_status status = add_tensor(run, nd->outputs[o], &outputs[o], err);
+        if (status != FQ_OK)
+            return status;
+    }
     return FQ_OK;
 }
 
@@ -126,9 +135,10 @@ static fq_status run_inputs(calib_run *run, const fq_calibrate_options *options,
             return status;
         if (!more)
             break;
-        for (int i = 0; i < g->n_inputs; i++)
-            add_tensor(run, g->inputs[i], &run->inputs[i]);
-        status = fq_session_run_observed(run->session, observe_node, run, err);
+        for (int i = 0; i < g->n_inputs && status == FQ_OK; i++)
+            status = add_tensor(run, g->inputs[i], &run->inputs[i], err);
+        if (status == FQ_OK)
+            status = fq_session_run_observed(run->session, observe_node, run, err);
         if (status != FQ_OK)
             return fq_error_prefix(err, status, "calibration input %d", runs);
         run->stats->inputs_seen++;

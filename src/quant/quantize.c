@@ -100,11 +100,14 @@ static fq_status report_create(const fq_graph *graph, fq_quant_type type,
     return FQ_OK;
 }
 
-static bool is_compute_op(const char *op_type)
+/* Nodes the rewrite of a type could have quantized: for fp16 and dynamic int8 the weighted
+ * ones only, for static int8 also the adds and pools that have int8 forms. */
+static bool is_compute_op(fq_quant_type type, const char *op_type)
 {
     static const char *const ops[] = {"Conv", "Gemm", "MatMul", "Add", "AveragePool",
                                       "GlobalAveragePool", "MaxPool"};
-    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+    size_t n = type == FQ_QUANT_INT8 ? sizeof(ops) / sizeof(ops[0]) : 3;
+    for (size_t i = 0; i < n; i++)
         if (strcmp(op_type, ops[i]) == 0)
             return true;
     return false;
@@ -136,7 +139,7 @@ static void report_count(fq_quantize_report *report, const fq_graph *out)
         const fq_quant_node_report *entry = &report->nodes[n];
         if (entry->precision == target)
             report->quantized++;
-        else if (entry->reason != NULL && is_compute_op(entry->op_type))
+        else if (entry->reason != NULL && is_compute_op(report->type, entry->op_type))
             report->kept_float++;
     }
     report->weight_bytes_after = constant_bytes(out);

@@ -55,4 +55,13 @@ fq_status fq_quant_set_per_tensor(fq_value *value, float scale, int32_t zero_poi
 fq_status fq_quant_set_per_channel(fq_value *value, int axis, int count, const float *scale,
                                    fq_error *err);
 
+/* Sorts the node list so that every producer comes before its readers, keeping the existing
+ * order where it already is one (nodes appended by a rewrite move in front of their first
+ * reader). */
+fq_status fq_quant_sort_nodes(fq_graph *graph, fq_error *err);
+
+/* Binds every node whose op exists at the graph's opset; the others keep op -1, which a session
+ * refuses naming the node. */
+void fq_quant_bind_known_ops(fq_graph *graph);
+
 #endif

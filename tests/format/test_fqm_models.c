@@ -127,7 +127,7 @@ static void assert_constants_inside(const fq_graph *g, const void *start, size_t
         if (!value->data_borrowed || p < lo || p + bytes > hi)
             fail_msg("constant '%s' (%zu bytes at %p) is not inside [%p, %p)", value->name,
                      bytes, (const void *)p, (const void *)lo, (const void *)hi);
-        assert_int_equal((uintptr_t)p % (bytes >= 64 ? FQ_FQM_WEIGHT_ALIGNMENT : 16), 0);
+        assert_int_equal((uintptr_t)p % (bytes >= 1024 ? FQ_FQM_WEIGHT_ALIGNMENT : 16), 0);
         constants++;
     }
     assert_true(constants > 10);

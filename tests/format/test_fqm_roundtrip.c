@@ -261,13 +261,13 @@ static void magic_bytes_tell_fqm_from_onnx(void **state)
     fq_graph_free(g);
 }
 
-static void constants_of_64_bytes_or_more_are_64_byte_aligned_smaller_ones_16(void **state)
+static void constants_of_1024_bytes_or_more_are_64_byte_aligned_smaller_ones_16(void **state)
 {
     (void)state;
     fq_graph *g = fqm_build_quant_graph();
     /* one constant of each kind, whatever the builder made */
-    float scalar = 0.5f, block[32] = {0};
-    fq_shape scalar_shape = {0}, block_shape = {1, {32}};
+    float scalar = 0.5f, block[256] = {0};
+    fq_shape scalar_shape = {0}, block_shape = {1, {256}};
     int sv, bv;
     assert_int_equal(fq_graph_add_value(g, "extra_scalar", FQ_DTYPE_F32, &scalar_shape, &sv,
                                         NULL), FQ_OK);
@@ -286,9 +286,9 @@ static void constants_of_64_bytes_or_more_are_64_byte_aligned_smaller_ones_16(vo
             continue;
         size_t bytes = (size_t)fq_shape_numel(&value->shape) * fq_dtype_size(value->dtype);
         size_t offset = (size_t)(p - (const unsigned char *)image);
-        assert_int_equal(offset % (bytes >= 64 ? 64 : 16), 0);
-        small += bytes < 64;
-        large += bytes >= 64;
+        assert_int_equal(offset % (bytes >= 1024 ? 64 : 16), 0);
+        small += bytes < 1024;
+        large += bytes >= 1024;
     }
     assert_true(small > 0 && large > 0);
     fq_graph_free(back);
@@ -312,7 +312,7 @@ int main(void)
         cmocka_unit_test(unwritable_path_is_an_io_error_and_leaves_no_file),
         cmocka_unit_test(constant_without_data_is_refused_naming_it),
         cmocka_unit_test(magic_bytes_tell_fqm_from_onnx),
-        cmocka_unit_test(constants_of_64_bytes_or_more_are_64_byte_aligned_smaller_ones_16),
+        cmocka_unit_test(constants_of_1024_bytes_or_more_are_64_byte_aligned_smaller_ones_16),
     };
     return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
 }

@@ -50,7 +50,7 @@ static void case_random(dw_case *c, size_t max_channels)
         s->in_width = (size_t)fq_test_rand_int(1, 11);
         s->channels = (size_t)fq_test_rand_int(1, (int)max_channels);
         s->stride_h = (size_t)fq_test_rand_int(1, 2);
-        s->stride_w = (size_t)fq_test_rand_int(1, 2);
+        s->stride_w = (size_t)fq_test_rand_int(1, 3);
         s->pad_top = (size_t)fq_test_rand_int(0, 2);
         s->pad_left = (size_t)fq_test_rand_int(0, 2);
         s->out_height = out_extent(s->in_height, s->stride_h,

@@ -1,6 +1,8 @@
 /* Resize and Upsample: every coordinate transformation and nearest mode on a small tensor,
- * against values worked out by hand from the ONNX formulas, plus the refusals. */
+ * against values worked out by hand from the ONNX formulas, plus the refusals; u8 in NCHW and
+ * NHWC. */
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -274,6 +276,148 @@ static void test_resize_requires_constant_scales(void **state)
     fq_harness_free(&h);
 }
 
+/* ---- u8 ---- */
+
+static void resize_u8(fq_harness *h, int64_t *dims, const uint8_t *x, const float *scales,
+                      const char *mode, const char *coords)
+{
+    fq_harness_init(h, "Resize", 13);
+    fq_harness_input(h, FQ_DTYPE_U8, 4, dims, x, false);
+    fq_harness_input(h, FQ_DTYPE_F32, 0, NULL, NULL, true);
+    fq_harness_input(h, FQ_DTYPE_F32, 1, (int64_t[]){4}, scales, true);
+    fq_harness_attr_string(h, "mode", mode);
+    fq_harness_attr_string(h, "coordinate_transformation_mode", coords);
+}
+
+static void test_resize_u8_nearest_copies_codes(void **state)
+{
+    (void)state;
+    fq_harness h;
+    resize_u8(&h, (int64_t[]){1, 1, 2, 2}, (uint8_t[]){1, 2, 3, 250}, (float[]){1, 1, 2, 2},
+              "nearest", "asymmetric");
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    const fq_tensor *t = &h.outputs[0];
+    assert_int_equal(t->dtype, FQ_DTYPE_U8);
+    assert_int_equal(t->shape.dims[2], 4);
+    assert_int_equal(t->shape.dims[3], 4);
+    static const uint8_t want[16] = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 250, 250, 3, 3, 250, 250};
+    assert_memory_equal(t->data, want, 16);
+    fq_harness_free(&h);
+}
+
+static void test_resize_u8_linear_rounds_half_to_even(void **state)
+{
+    (void)state;
+    /* align_corners 2 -> 3 samples the middle at 0.5: 0.5 -> 0 and 1.5 -> 2 */
+    static const uint8_t x[4] = {0, 1, 1, 2};
+    fq_harness h;
+    fq_harness_init(&h, "Resize", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 4, (int64_t[]){1, 2, 1, 2}, x, false);
+    fq_harness_input(&h, FQ_DTYPE_F32, 0, NULL, NULL, true);
+    fq_harness_input(&h, FQ_DTYPE_F32, 0, NULL, NULL, true);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, (int64_t[]){4}, (int64_t[]){1, 2, 1, 3}, true);
+    fq_harness_attr_string(&h, "mode", "linear");
+    fq_harness_attr_string(&h, "coordinate_transformation_mode", "align_corners");
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    static const uint8_t want[6] = {0, 0, 1, 1, 2, 2};
+    assert_memory_equal(h.outputs[0].data, want, 6);
+    fq_harness_free(&h);
+}
+
+/* The f32 Resize of the same node on the codes as floats, rounded half to even. */
+static void f32_resize_rounded(int64_t *dims, const uint8_t *x, const float *scales,
+                               const char *mode, const char *coords, uint8_t *out, int64_t n)
+{
+    int64_t count = dims[0] * dims[1] * dims[2] * dims[3];
+    float xf[1024];
+    assert_true(count <= 1024);
+    for (int64_t i = 0; i < count; i++)
+        xf[i] = x[i];
+    fq_harness h;
+    fq_harness_init(&h, "Resize", 13);
+    fq_harness_input(&h, FQ_DTYPE_F32, 4, dims, xf, false);
+    fq_harness_input(&h, FQ_DTYPE_F32, 0, NULL, NULL, true);
+    fq_harness_input(&h, FQ_DTYPE_F32, 1, (int64_t[]){4}, scales, true);
+    fq_harness_attr_string(&h, "mode", mode);
+    fq_harness_attr_string(&h, "coordinate_transformation_mode", coords);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    assert_int_equal(fq_shape_numel(&h.outputs[0].shape), n);
+    const float *y = h.outputs[0].data;
+    for (int64_t i = 0; i < n; i++)
+        out[i] = (uint8_t)nearbyintf(y[i]);
+    fq_harness_free(&h);
+}
+
+static void test_resize_u8_linear_equals_f32_on_codes_rounded(void **state)
+{
+    (void)state;
+    static const char *const coords[4] = {"half_pixel", "align_corners", "asymmetric",
+                                          "pytorch_half_pixel"};
+    int64_t dims[4] = {1, 2, 5, 7};
+    uint8_t x[70];
+    for (int i = 0; i < 70; i++)
+        x[i] = (uint8_t)((i * 89 + 3) % 256);
+    const float scales[4] = {1, 1, 1.7f, 2.3f};
+    for (int c = 0; c < 4; c++) {
+        fq_harness h;
+        resize_u8(&h, dims, x, scales, "linear", coords[c]);
+        assert_int_equal(fq_harness_run(&h), FQ_OK);
+        int64_t n = fq_shape_numel(&h.outputs[0].shape);
+        uint8_t want[512];
+        assert_true(n <= 512);
+        f32_resize_rounded(dims, x, scales, "linear", coords[c], want, n);
+        assert_memory_equal(h.outputs[0].data, want, (size_t)n);
+        fq_harness_free(&h);
+    }
+}
+
+static void test_resize_u8_nhwc_equals_nchw_transposed(void **state)
+{
+    (void)state;
+    static const char *const modes[2] = {"nearest", "linear"};
+    enum { C = 3, H = 4, W = 5 };
+    uint8_t x[C * H * W], xt[C * H * W];
+    for (int i = 0; i < C * H * W; i++)
+        x[i] = (uint8_t)((i * 151 + 7) % 256);
+    for (int c = 0; c < C; c++)
+        for (int p = 0; p < H * W; p++)
+            xt[p * C + c] = x[c * H * W + p];
+    for (int m = 0; m < 2; m++) {
+        fq_harness a, b;
+        resize_u8(&a, (int64_t[]){1, C, H, W}, x, (float[]){1, 1, 2, 1.5f}, modes[m],
+                  "half_pixel");
+        resize_u8(&b, (int64_t[]){1, H, W, C}, xt, (float[]){1, 2, 1.5f, 1}, modes[m],
+                  "half_pixel");
+        assert_int_equal(fq_harness_run(&a), FQ_OK);
+        assert_int_equal(fq_harness_run(&b), FQ_OK);
+        enum { OH = 8, OW = 7 }; /* floor(5 * 1.5) */
+        assert_int_equal(b.outputs[0].shape.dims[1], OH);
+        assert_int_equal(b.outputs[0].shape.dims[2], OW);
+        assert_int_equal(b.outputs[0].shape.dims[3], C);
+        const uint8_t *ya = a.outputs[0].data;
+        uint8_t expected[C * OH * OW];
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < OH * OW; p++)
+                expected[p * C + c] = ya[c * OH * OW + p];
+        assert_memory_equal(b.outputs[0].data, expected, sizeof(expected));
+        fq_harness_free(&a);
+        fq_harness_free(&b);
+    }
+}
+
+static void test_resize_f32_refuses_nhwc_axes(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "Resize", 13);
+    fq_harness_input(&h, FQ_DTYPE_F32, 4, (int64_t[]){1, 2, 2, 1}, square, false);
+    fq_harness_input(&h, FQ_DTYPE_F32, 0, NULL, NULL, true);
+    fq_harness_input(&h, FQ_DTYPE_F32, 1, (int64_t[]){4}, (float[]){1, 2, 2, 1}, true);
+    assert_int_equal(fq_harness_run(&h), FQ_ERR_UNSUPPORTED);
+    assert_non_null(strstr(h.err.message, "axis 1 of f32"));
+    fq_harness_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +443,11 @@ int main(void)
         cmocka_unit_test(test_resize_refuses_tf_crop_and_resize),
         cmocka_unit_test(test_resize_refuses_resizing_channels),
         cmocka_unit_test(test_resize_requires_constant_scales),
+        cmocka_unit_test(test_resize_u8_nearest_copies_codes),
+        cmocka_unit_test(test_resize_u8_linear_rounds_half_to_even),
+        cmocka_unit_test(test_resize_u8_linear_equals_f32_on_codes_rounded),
+        cmocka_unit_test(test_resize_u8_nhwc_equals_nchw_transposed),
+        cmocka_unit_test(test_resize_f32_refuses_nhwc_axes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

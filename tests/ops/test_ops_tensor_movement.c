@@ -1,5 +1,10 @@
-/* Data-movement operators: Transpose, Concat, Slice, Gather, Tile. */
+/* Data-movement operators: Transpose, Concat, Slice, Gather, Tile; u8 through them and the
+ * shape operators. */
+#include <stdlib.h>
+
 #include "test_ops_tensor_util.h"
+
+#include "runtime/threadpool.h"
 
 static const float six[6] = {1, 2, 3, 4, 5, 6};
 static const float twelve[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
@@ -411,6 +416,197 @@ static void test_tile_refuses_overflowing_repeats(void **state)
     fq_harness_free(&h);
 }
 
+/* ---- u8 through the data-movement and shape operators ---- */
+
+/* Runs the harness's node again on a pool of `threads` threads; returns output 0's bytes
+ * (malloc'd). */
+static uint8_t *rerun_on_threads(fq_harness *h, int threads)
+{
+    fq_graph *g = h->graph;
+    const fq_node *node = &g->nodes[h->node];
+    fq_tensor inputs[16];
+    for (int i = 0; i < node->n_inputs; i++) {
+        const fq_value *v = fq_node_input(g, node, i);
+        inputs[i] = (fq_tensor){v->dtype, v->shape, v->data, &v->quant};
+    }
+    fq_tensor out = h->outputs[0];
+    size_t bytes = (size_t)fq_shape_numel(&out.shape);
+    out.data = malloc(bytes);
+    memset(out.data, 0xcd, bytes);
+    fq_threadpool *pool = NULL;
+    assert_int_equal(fq_threadpool_create(threads, &pool, &h->err), FQ_OK);
+    fq_exec_ctx ctx = {g, node, node->n_inputs, inputs, 1, &out, NULL, 0, &h->err, NULL, pool};
+    assert_int_equal(fq_op_get(node->op)->exec(&ctx), FQ_OK);
+    fq_threadpool_free(pool);
+    return out.data;
+}
+
+static uint8_t *counting_bytes(int64_t n)
+{
+    uint8_t *x = malloc((size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (uint8_t)(i * 7 + i / 251);
+    return x;
+}
+
+/* out = x with axes permuted by perm, by the definition (rank 4). */
+static void permute4(const uint8_t *x, const int64_t *dims, const int *perm, uint8_t *out)
+{
+    int64_t od[4], in_stride[4] = {dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1};
+    for (int d = 0; d < 4; d++)
+        od[d] = dims[perm[d]];
+    int64_t k = 0;
+    for (int64_t a = 0; a < od[0]; a++)
+        for (int64_t b = 0; b < od[1]; b++)
+            for (int64_t c = 0; c < od[2]; c++)
+                for (int64_t e = 0; e < od[3]; e++)
+                    out[k++] = x[a * in_stride[perm[0]] + b * in_stride[perm[1]] +
+                                 c * in_stride[perm[2]] + e * in_stride[perm[3]]];
+}
+
+static void run_layout_transpose(fq_harness *h, const int64_t *dims, const uint8_t *x,
+                                 const int *perm)
+{
+    fq_harness_init(h, "Transpose", 13);
+    fq_harness_input(h, FQ_DTYPE_U8, 4, dims, x, false);
+    fq_harness_attr_ints(h, "perm", 4, I64S(perm[0], perm[1], perm[2], perm[3]));
+    assert_int_equal(fq_harness_run(h), FQ_OK);
+}
+
+static void test_transpose_u8_layout_perms_match_the_definition(void **state)
+{
+    (void)state;
+    static const int perms[2][4] = {{0, 2, 3, 1}, {0, 3, 1, 2}};
+    const int64_t dims[4] = {2, 37, 9, 41}; /* ragged against the tiles */
+    uint8_t *x = counting_bytes(2 * 37 * 9 * 41);
+    uint8_t *expected = malloc(2 * 37 * 9 * 41);
+    for (int p = 0; p < 2; p++) {
+        fq_harness h;
+        run_layout_transpose(&h, dims, x, perms[p]);
+        permute4(x, dims, perms[p], expected);
+        int64_t od[4];
+        for (int d = 0; d < 4; d++)
+            od[d] = dims[perms[p][d]];
+        expect_output(&h, 0, FQ_DTYPE_U8, 4, od, expected);
+        fq_harness_free(&h);
+    }
+    free(expected);
+    free(x);
+}
+
+static void test_transpose_u8_layout_same_bytes_for_1_2_3_threads(void **state)
+{
+    (void)state;
+    static const int perms[2][4] = {{0, 2, 3, 1}, {0, 3, 1, 2}};
+    const int64_t dims[4] = {2, 16, 48, 40};
+    const size_t n = 2 * 16 * 48 * 40;
+    uint8_t *x = counting_bytes((int64_t)n);
+    for (int p = 0; p < 2; p++) {
+        fq_harness h;
+        run_layout_transpose(&h, dims, x, perms[p]);
+        for (int threads = 1; threads <= 3; threads++) {
+            uint8_t *again = rerun_on_threads(&h, threads);
+            assert_memory_equal(again, h.outputs[0].data, n);
+            free(again);
+        }
+        fq_harness_free(&h);
+    }
+    free(x);
+}
+
+static void test_concat_u8(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "Concat", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 2, DIMS(2, 1), U8S(1, 2), false);
+    fq_harness_input(&h, FQ_DTYPE_U8, 2, DIMS(2, 2), U8S(3, 4, 5, 6), false);
+    fq_harness_attr_int(&h, "axis", 1);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    expect_output(&h, 0, FQ_DTYPE_U8, 2, DIMS(2, 3), U8S(1, 3, 4, 2, 5, 6));
+    fq_harness_free(&h);
+}
+
+static void test_reshape_u8(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "Reshape", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 2, DIMS(2, 3), U8S(1, 2, 3, 4, 5, 250), false);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, DIMS(2), I64S(3, -1), true);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    expect_output(&h, 0, FQ_DTYPE_U8, 2, DIMS(3, 2), U8S(1, 2, 3, 4, 5, 250));
+    fq_harness_free(&h);
+}
+
+static void test_flatten_u8(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "Flatten", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 4, DIMS(1, 2, 1, 2), U8S(9, 8, 7, 6), false);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    expect_output(&h, 0, FQ_DTYPE_U8, 2, DIMS(1, 4), U8S(9, 8, 7, 6));
+    fq_harness_free(&h);
+}
+
+static void test_squeeze_and_unsqueeze_u8(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "Squeeze", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 3, DIMS(1, 2, 1), U8S(200, 100), false);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, DIMS(2), I64S(0, 2), true);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    expect_output(&h, 0, FQ_DTYPE_U8, 1, DIMS(2), U8S(200, 100));
+    fq_harness_free(&h);
+
+    fq_harness_init(&h, "Unsqueeze", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 1, DIMS(2), U8S(200, 100), false);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, DIMS(1), I64S(0), true);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    expect_output(&h, 0, FQ_DTYPE_U8, 2, DIMS(1, 2), U8S(200, 100));
+    fq_harness_free(&h);
+}
+
+static void test_identity_u8(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "Identity", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 1, DIMS(3), U8S(0, 128, 255), false);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    expect_output(&h, 0, FQ_DTYPE_U8, 1, DIMS(3), U8S(0, 128, 255));
+    fq_harness_free(&h);
+}
+
+static void test_slice_u8_with_step(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "Slice", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 2, DIMS(2, 4), U8S(1, 2, 3, 4, 5, 6, 7, 8), false);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, DIMS(1), I64S(0), true);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, DIMS(1), I64S(4), true);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, DIMS(1), I64S(1), true);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, DIMS(1), I64S(2), true);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    expect_output(&h, 0, FQ_DTYPE_U8, 2, DIMS(2, 2), U8S(1, 3, 5, 7));
+    fq_harness_free(&h);
+}
+
+static void test_gather_u8_rows(void **state)
+{
+    (void)state;
+    fq_harness h;
+    fq_harness_init(&h, "Gather", 13);
+    fq_harness_input(&h, FQ_DTYPE_U8, 2, DIMS(3, 2), U8S(1, 2, 3, 4, 5, 6), false);
+    fq_harness_input(&h, FQ_DTYPE_I64, 1, DIMS(2), I64S(2, 0), true);
+    assert_int_equal(fq_harness_run(&h), FQ_OK);
+    expect_output(&h, 0, FQ_DTYPE_U8, 2, DIMS(2, 2), U8S(5, 6, 1, 2));
+    fq_harness_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +641,15 @@ int main(void)
         cmocka_unit_test(test_tile_repeats_each_dim),
         cmocka_unit_test(test_tile_refuses_wrong_repeat_count),
         cmocka_unit_test(test_tile_refuses_overflowing_repeats),
+        cmocka_unit_test(test_transpose_u8_layout_perms_match_the_definition),
+        cmocka_unit_test(test_transpose_u8_layout_same_bytes_for_1_2_3_threads),
+        cmocka_unit_test(test_concat_u8),
+        cmocka_unit_test(test_reshape_u8),
+        cmocka_unit_test(test_flatten_u8),
+        cmocka_unit_test(test_squeeze_and_unsqueeze_u8),
+        cmocka_unit_test(test_identity_u8),
+        cmocka_unit_test(test_slice_u8_with_step),
+        cmocka_unit_test(test_gather_u8_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

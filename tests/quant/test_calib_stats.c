@@ -600,6 +600,104 @@ static void test_corrupt_counts_are_refused(void **state)
     fq_calib_stats_free(stats);
 }
 
+/* ---- per-channel sums (bias correction) ---- */
+
+static fq_calib_stats *channel_value(void)
+{
+    const char *names[] = {"conv/out"};
+    fq_calib_stats *stats;
+    assert_int_equal(fq_calib_stats_create(names, 1, &stats, NULL), FQ_OK);
+    return stats;
+}
+
+/* [2, 3, 1, 2]: channel c of batch n holds 10 n + c and 10 n + c + 1; one NaN in channel 2. */
+static void add_nchw(fq_value_stats *vs)
+{
+    float x[12];
+    for (int n = 0; n < 2; n++)
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 2; i++)
+                x[(n * 3 + c) * 2 + i] = (float)(10 * n + c + i);
+    x[11] = NAN;
+    assert_int_equal(fq_value_stats_add_channels(vs, x, 2, 3, 2, NULL), FQ_OK);
+}
+
+static void test_channel_sums_of_an_nchw_tensor_leave_out_non_finite(void **state)
+{
+    (void)state;
+    fq_calib_stats *stats = channel_value();
+    fq_value_stats *vs = &stats->values[0];
+    add_nchw(vs);
+    assert_int_equal(vs->channels, 3);
+    double mean;
+    assert_true(fq_value_stats_channel_mean(vs, 0, &mean));
+    assert_float_equal(mean, (0 + 1 + 10 + 11) / 4.0, 1e-12);
+    assert_true(fq_value_stats_channel_mean(vs, 2, &mean));
+    assert_float_equal(mean, (2 + 3 + 12) / 3.0, 1e-12);
+    assert_int_equal(vs->channel_count[2], 3);
+    assert_false(fq_value_stats_channel_mean(vs, 3, &mean));
+    fq_calib_stats_free(stats);
+}
+
+static void test_another_channel_count_is_refused_naming_the_value(void **state)
+{
+    (void)state;
+    fq_calib_stats *stats = channel_value();
+    add_nchw(&stats->values[0]);
+    float x[4] = {0};
+    fq_error err;
+    assert_int_equal(fq_value_stats_add_channels(&stats->values[0], x, 1, 4, 1, &err),
+                     FQ_ERR_SHAPE);
+    assert_non_null(strstr(err.message, "conv/out"));
+    fq_calib_stats_free(stats);
+}
+
+static void test_channel_sums_survive_serialization(void **state)
+{
+    (void)state;
+    fq_calib_stats *stats = channel_value();
+    add_nchw(&stats->values[0]);
+    void *data;
+    size_t size;
+    assert_int_equal(fq_calib_stats_serialize(stats, &data, &size, NULL), FQ_OK);
+    fq_calib_stats *back;
+    assert_int_equal(fq_calib_stats_deserialize(data, size, &back, NULL), FQ_OK);
+    const fq_value_stats *a = &stats->values[0], *b = &back->values[0];
+    assert_int_equal(b->channels, 3);
+    assert_memory_equal(a->channel_sum, b->channel_sum, 3 * sizeof(double));
+    assert_memory_equal(a->channel_count, b->channel_count, 3 * sizeof(uint64_t));
+    assert_int_equal(fq_calib_stats_memory_bytes(back), fq_calib_stats_memory_bytes(stats));
+    fq_free(data);
+    fq_calib_stats_free(back);
+    fq_calib_stats_free(stats);
+}
+
+/* Version 1 is version 2 without the u32 channel count (0 here) after each histogram. */
+static void test_version_1_files_load_without_channel_sums(void **state)
+{
+    (void)state;
+    fq_calib_stats *stats = two_filled_values();
+    void *data;
+    size_t size;
+    assert_int_equal(fq_calib_stats_serialize(stats, &data, &size, NULL), FQ_OK);
+    unsigned char *bytes = data;
+    size_t first_end = 24 + 4 + strlen("input.1") + 6 * 8 + FQ_CALIB_BINS * 8;
+    memmove(bytes + first_end, bytes + first_end + 4, size - first_end - 4);
+    size -= 8;
+    bytes[8] = 1;
+    fq_calib_stats *back = NULL;
+    fq_error err;
+    if (fq_calib_stats_deserialize(data, size, &back, &err) != FQ_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(back->n_values, 2);
+    assert_int_equal(back->values[1].count, 5000);
+    assert_int_equal(back->values[0].channels, 0);
+    assert_null(back->values[1].channel_sum);
+    fq_free(data);
+    fq_calib_stats_free(back);
+    fq_calib_stats_free(stats);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -627,6 +725,10 @@ int main(void)
         cmocka_unit_test(test_saved_file_loads_back),
         cmocka_unit_test(test_every_truncation_is_a_parse_error),
         cmocka_unit_test(test_corrupt_counts_are_refused),
+        cmocka_unit_test(test_channel_sums_of_an_nchw_tensor_leave_out_non_finite),
+        cmocka_unit_test(test_another_channel_count_is_refused_naming_the_value),
+        cmocka_unit_test(test_channel_sums_survive_serialization),
+        cmocka_unit_test(test_version_1_files_load_without_channel_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
