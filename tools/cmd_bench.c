@@ -1,16 +1,24 @@
-/* fq bench: the latency of fq_session_run on a model, after a warm-up, with seeded random
- * inputs; text on stdout, or exactly one JSON object with --json. */
+/* fq bench: the latency of fq_session_run on a model after a warm-up, on seeded random inputs
+ * or on real ones (photos or .npy files), with the load time and the peak memory; text on
+ * stdout, or exactly one JSON object with --json. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/eval_inputs.h"
+#include "eval/eval_model.h"
+#include "eval/latency.h"
 #include "facequant/fq.h"
 #include "fq_common.h"
 
+/* Real inputs kept in memory and cycled through, at most. */
+#define MAX_REAL_INPUTS 16
+
 typedef struct bench_args {
     const char *model;
+    const char *inputs;
     int warmup;
     int runs;
     int threads;
@@ -21,34 +29,42 @@ typedef struct bench_args {
 } bench_args;
 
 typedef struct bench_result {
-    double load_ms;
-    double mean_ms, median_ms, p90_ms, min_ms;
+    fq_latency_stats latency;
     int threads;
     fq_isa isa;
+    size_t arena_bytes;
+    long peak_rss_kib;
+    int real_inputs;     /* 0: seeded random inputs */
 } bench_result;
 
 static void help(FILE *out)
 {
     fprintf(out,
             "usage: fq bench MODEL [--warmup N] [--runs N] [--threads T] [--isa X]\n"
-            "                [--input-size WxH] [--json | --profile]\n"
+            "                [--input-size WxH] [--inputs DIR] [--json | --profile]\n"
             "\n"
-            "Times fq_session_run on MODEL with seeded random inputs (uniform in [-1, 1)) after\n"
-            "a warm-up, and prints mean, median, p90 and min latency in ms, FPS (1000 / median),\n"
-            "the load time (read, passes, session), the threads and the ISA level used.\n"
+            "Times fq_session_run on MODEL (.onnx or .fqm) after a warm-up, and prints mean,\n"
+            "median, p90 and min latency in ms, FPS (1000 / median), the load time (read,\n"
+            "passes, session), the peak memory (the session's planned arena and the process's\n"
+            "peak RSS), the threads and the ISA level used. Inputs are seeded random values\n"
+            "(uniform in [-1, 1)) unless --inputs gives real ones.\n"
             "\n"
-            "  --warmup N        runs before timing (default 3)\n"
-            "  --runs N          timed runs (default 20)\n"
+            "  --warmup N        runs before timing (default 10)\n"
+            "  --runs N          timed runs (default 100)\n"
             "  --threads T       kernel threads (default 1)\n"
             "  --isa X           cap the ISA (auto, scalar, sse41, avx2, avx512, ...); $FQ_ISA\n"
             "                    sets it too\n"
-            "  --input-size WxH  size of 4-D inputs with a dynamic size (default 640x640)\n"
+            "  --input-size WxH  size of 4-D inputs with a dynamic size (default: the card's,\n"
+            "                    else 640x640)\n"
+            "  --inputs DIR      time real inputs: .npy files, or photos preprocessed as the\n"
+            "                    .fqm metadata or the model card says (the first %d, cycled)\n"
             "  --json            print one JSON object: median_ms, mean_ms, p90_ms, min_ms, fps,\n"
-            "                    load_ms, threads, isa, runs\n"
+            "                    load_ms, arena_bytes, peak_rss_kib, threads, isa, runs, ...\n"
             "  --profile         then time every node over the same number of runs and print\n"
             "                    each node's and each op type's ms per run and share of the\n"
             "                    total, op types slowest first (not with --json)\n"
-            "  -h, --help        show this help\n");
+            "  -h, --help        show this help\n",
+            MAX_REAL_INPUTS);
 }
 
 static bool parse_count(const char *text, int min, int *out)
@@ -68,9 +84,9 @@ static int parse_args(int argc, char **argv, bench_args *args)
         {"threads", required_argument, NULL, 't'},    {"isa", required_argument, NULL, 'i'},
         {"input-size", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"profile", no_argument, NULL, 'p'},          {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"inputs", required_argument, NULL, 'd'},     {NULL, 0, NULL, 0},
     };
-    *args = (bench_args){.warmup = 3, .runs = 20, .threads = 1, .isa = FQ_ISA_AUTO};
+    *args = (bench_args){.warmup = 10, .runs = 100, .threads = 1, .isa = FQ_ISA_AUTO};
     fq_error err = {0};
     int opt;
     optind = 1;
@@ -84,6 +100,7 @@ static int parse_args(int argc, char **argv, bench_args *args)
         case 's': ok = fq_tool_parse_size(optarg, &args->size); break;
         case 'j': args->json = true; break;
         case 'p': args->profile = true; break;
+        case 'd': args->inputs = optarg; break;
         case 'h': help(stdout); return -1;
         default: help(stderr); return FQ_EXIT_USAGE;
         }
@@ -108,80 +125,74 @@ static int parse_args(int argc, char **argv, bench_args *args)
     return FQ_EXIT_OK;
 }
 
-/* 4-D inputs with a dynamic size get 640x640 unless --input-size says otherwise. */
-static void default_size(const fq_graph *graph, fq_input_size *size)
+/* The inputs the runs cycle through: up to MAX_REAL_INPUTS real ones, else one of seeded random
+ * values. Each is written back before its run (a run may reuse input memory). */
+typedef struct bench_inputs {
+    fq_eval_saved_inputs saved[MAX_REAL_INPUTS];
+    int count;
+    bool real;
+} bench_inputs;
+
+static void bench_inputs_free(bench_inputs *in)
 {
-    for (int i = 0; i < graph->n_inputs && size->width == 0; i++) {
-        const fq_value *v = &graph->values[graph->inputs[i]];
-        if (v->shape.rank == 4 && (v->shape.dims[2] < 0 || v->shape.dims[3] < 0))
-            size->width = size->height = 640;
+    for (int i = 0; i < in->count; i++)
+        fq_eval_saved_inputs_free(&in->saved[i]);
+    in->count = 0;
+}
+
+static fq_status read_real_inputs(const char *dir, fq_eval_model *model, bench_inputs *in,
+                                  fq_error *err)
+{
+    if (model->graph->n_inputs != 1)
+        return fq_error_set(err, FQ_ERR_UNSUPPORTED, "%s has %d graph inputs; --inputs feeds "
+                            "models with one", model->path, model->graph->n_inputs);
+    fq_eval_inputs source;
+    fq_status status = fq_eval_inputs_open("bench", dir, &model->pre, &source, err);
+    bool more = status == FQ_OK;
+    while (status == FQ_OK && more && in->count < MAX_REAL_INPUTS) {
+        status = fq_eval_inputs_next(&source, model->session, &more, err);
+        if (status == FQ_OK && more)
+            status = fq_eval_save_inputs(model, &in->saved[in->count], err);
+        in->count += status == FQ_OK && more;
     }
+    if (status == FQ_OK && in->count == 0)
+        status = fq_error_set(err, FQ_ERR_INVALID_ARG, "no usable input in '%s' (photos "
+                              "without a face are skipped)", dir);
+    fq_eval_inputs_close(&source);
+    in->real = true;
+    return status;
 }
 
-static unsigned long long next_random(unsigned long long *state)
+static fq_status prepare_inputs(const bench_args *args, fq_eval_model *model, bench_inputs *in,
+                                fq_error *err)
 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    return *state;
+    if (args->inputs != NULL)
+        return read_real_inputs(args->inputs, model, in, err);
+    fq_status status = fq_eval_fill_random(model, 0, err);
+    if (status == FQ_OK)
+        status = fq_eval_save_inputs(model, &in->saved[0], err);
+    in->count = status == FQ_OK;
+    return status;
 }
 
-/* Every f32 input uniform in [-1, 1) from a fixed seed; other dtypes zero. */
-static void fill_inputs(fq_session *session, const fq_graph *graph)
+static fq_status time_runs(fq_eval_model *model, const bench_args *args, const bench_inputs *in,
+                           bench_result *r, fq_error *err)
 {
-    unsigned long long state = 0x9e3779b97f4a7c15ull;
-    fq_error err = {0};
-    for (int i = 0; i < graph->n_inputs; i++) {
-        fq_tensor t;
-        if (fq_session_input(session, i, &t, &err) != FQ_OK || t.data == NULL)
-            continue;
-        int64_t n = fq_shape_numel(&t.shape);
-        if (t.dtype != FQ_DTYPE_F32) {
-            memset(t.data, 0, (size_t)n * fq_dtype_size(t.dtype));
-            continue;
-        }
-        float *data = t.data;
-        for (int64_t k = 0; k < n; k++)
-            data[k] = (float)((next_random(&state) >> 40) / (double)(1 << 23)) - 1.0f;
-    }
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void summarize(double *times, int runs, bench_result *r)
-{
-    double sum = 0.0;
-    for (int i = 0; i < runs; i++)
-        sum += times[i];
-    qsort(times, (size_t)runs, sizeof(double), compare_doubles);
-    r->mean_ms = sum / runs;
-    r->median_ms = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
-    int p90 = (int)(0.9 * (runs - 1) + 0.5);
-    r->p90_ms = times[p90];
-    r->min_ms = times[0];
-}
-
-static fq_status time_runs(fq_session *session, const bench_args *args, bench_result *r,
-                           fq_error *err)
-{
-    double *times = calloc((size_t)args->runs, sizeof(double));
+    double *times = fq_calloc((size_t)args->runs, sizeof(double));
     if (times == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate %d timings", args->runs);
     fq_status status = FQ_OK;
-    for (int i = 0; i < args->warmup && status == FQ_OK; i++)
-        status = fq_session_run(session, err);
-    for (int i = 0; i < args->runs && status == FQ_OK; i++) {
+    for (int i = 0; i < args->warmup + args->runs && status == FQ_OK; i++) {
+        status = fq_eval_restore_inputs(&in->saved[i % in->count], model, err);
         double t0 = fq_tool_now_ms();
-        status = fq_session_run(session, err);
-        times[i] = fq_tool_now_ms() - t0;
+        if (status == FQ_OK)
+            status = fq_session_run(model->session, err);
+        if (i >= args->warmup)
+            times[i - args->warmup] = fq_tool_now_ms() - t0;
     }
     if (status == FQ_OK)
-        summarize(times, args->runs, r);
-    free(times);
+        fq_latency_summarize(times, args->runs, &r->latency);
+    fq_free(times);
     return status;
 }
 
@@ -227,7 +238,7 @@ static void print_profile(const fq_graph *graph, const double *ms, int runs)
         printf("  %4d %-32s %-20s %9.3f %5.1f%%\n", n, graph->nodes[n].name,
                graph->nodes[n].op_type, ms[n] / runs, 100.0 * ms[n] / runs / total);
 
-    op_total *ops = calloc((size_t)graph->n_nodes + 1, sizeof(op_total));
+    op_total *ops = fq_calloc((size_t)graph->n_nodes + 1, sizeof(op_total));
     if (ops == NULL)
         return;
     int count = 0;
@@ -246,13 +257,13 @@ static void print_profile(const fq_graph *graph, const double *ms, int runs)
         printf("  %-20s %5d %9.3f %5.1f%%\n", ops[i].op, ops[i].nodes, ops[i].ms,
                100.0 * ops[i].ms / total);
     printf("  %-20s %5d %9.3f\n", "total", graph->n_nodes, total);
-    free(ops);
+    fq_free(ops);
 }
 
 static fq_status profile_runs(fq_session *session, const fq_graph *graph, int runs,
                               fq_error *err)
 {
-    node_profile np = {calloc((size_t)graph->n_nodes + 1, sizeof(double)), 0.0};
+    node_profile np = {fq_calloc((size_t)graph->n_nodes + 1, sizeof(double)), 0.0};
     if (np.ms == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate %d node timings",
                             graph->n_nodes);
@@ -263,7 +274,7 @@ static fq_status profile_runs(fq_session *session, const fq_graph *graph, int ru
     }
     if (status == FQ_OK)
         print_profile(graph, np.ms, runs);
-    free(np.ms);
+    fq_free(np.ms);
     return status;
 }
 
@@ -276,43 +287,83 @@ static fq_isa level_used(fq_isa cap)
     return FQ_ISA_SCALAR;
 }
 
-static void print_text(const bench_args *args, const bench_result *r)
+static void print_text(const bench_args *args, const fq_eval_model *model,
+                       const bench_result *r)
 {
-    printf("model      %s\n", args->model);
+    const fq_latency_stats *l = &r->latency;
+    printf("model      %s\n", model->path);
+    printf("input      %dx%d, %s\n", model->pre.width, model->pre.height,
+           r->real_inputs > 0 ? "real inputs" : "seeded random values");
+    if (r->real_inputs > 0)
+        printf("inputs     %d from %s, cycled\n", r->real_inputs, args->inputs);
     printf("isa        %s\n", fq_isa_name(r->isa));
     printf("threads    %d\n", r->threads);
-    printf("load       %.1f ms\n", r->load_ms);
+    printf("load       %.1f ms (read %.1f ms)\n", model->load_ms, model->read_ms);
+    printf("arena      %.2f MB\n", r->arena_bytes / 1e6);
+    if (r->peak_rss_kib >= 0)
+        printf("peak RSS   %.2f MB\n", r->peak_rss_kib / 1024.0);
     printf("runs       %d (after %d warm-up)\n", args->runs, args->warmup);
-    printf("mean       %.3f ms\n", r->mean_ms);
-    printf("median     %.3f ms\n", r->median_ms);
-    printf("p90        %.3f ms\n", r->p90_ms);
-    printf("min        %.3f ms\n", r->min_ms);
-    printf("fps        %.1f\n", 1000.0 / r->median_ms);
+    printf("mean       %.3f ms\n", l->mean_ms);
+    printf("median     %.3f ms\n", l->median_ms);
+    printf("p90        %.3f ms\n", l->p90_ms);
+    printf("min        %.3f ms\n", l->min_ms);
+    printf("fps        %.1f\n", 1000.0 / l->median_ms);
 }
 
-static int print_json(const bench_args *args, const bench_result *r)
+static int print_json(const bench_args *args, const fq_eval_model *model,
+                      const bench_result *r)
 {
+    const fq_latency_stats *l = &r->latency;
     cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return FQ_EXIT_FAILURE;
-    cJSON_AddStringToObject(o, "model", args->model);
-    cJSON_AddNumberToObject(o, "median_ms", r->median_ms);
-    cJSON_AddNumberToObject(o, "mean_ms", r->mean_ms);
-    cJSON_AddNumberToObject(o, "p90_ms", r->p90_ms);
-    cJSON_AddNumberToObject(o, "min_ms", r->min_ms);
-    cJSON_AddNumberToObject(o, "fps", 1000.0 / r->median_ms);
-    cJSON_AddNumberToObject(o, "load_ms", r->load_ms);
-    cJSON_AddNumberToObject(o, "threads", r->threads);
-    cJSON_AddStringToObject(o, "isa", fq_isa_name(r->isa));
-    cJSON_AddNumberToObject(o, "runs", args->runs);
-    cJSON_AddNumberToObject(o, "warmup", args->warmup);
-    char *text = cJSON_PrintUnformatted(o);
+    char size[32];
+    snprintf(size, sizeof(size), "%dx%d", model->pre.width, model->pre.height);
+    bool ok = o != NULL && cJSON_AddStringToObject(o, "model", model->path) &&
+              cJSON_AddNumberToObject(o, "median_ms", l->median_ms) &&
+              cJSON_AddNumberToObject(o, "mean_ms", l->mean_ms) &&
+              cJSON_AddNumberToObject(o, "p90_ms", l->p90_ms) &&
+              cJSON_AddNumberToObject(o, "min_ms", l->min_ms) &&
+              cJSON_AddNumberToObject(o, "fps", 1000.0 / l->median_ms) &&
+              cJSON_AddNumberToObject(o, "load_ms", model->load_ms) &&
+              cJSON_AddNumberToObject(o, "read_ms", model->read_ms) &&
+              cJSON_AddNumberToObject(o, "arena_bytes", (double)r->arena_bytes) &&
+              cJSON_AddNumberToObject(o, "peak_rss_kib", (double)r->peak_rss_kib) &&
+              cJSON_AddNumberToObject(o, "threads", r->threads) &&
+              cJSON_AddStringToObject(o, "isa", fq_isa_name(r->isa)) &&
+              cJSON_AddNumberToObject(o, "runs", args->runs) &&
+              cJSON_AddNumberToObject(o, "warmup", args->warmup) &&
+              cJSON_AddStringToObject(o, "input_size", size) &&
+              cJSON_AddStringToObject(o, "inputs", r->real_inputs > 0 ? "real" : "random") &&
+              cJSON_AddNumberToObject(o, "real_inputs", r->real_inputs);
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (text == NULL)
         return FQ_EXIT_FAILURE;
     printf("%s\n", text);
     cJSON_free(text);
     return FQ_EXIT_OK;
+}
+
+static fq_status bench_model(const bench_args *args, fq_eval_model *model, bench_result *r,
+                             fq_error *err)
+{
+    fq_eval_load_options options = {"bench", args->size, args->threads, args->isa};
+    fq_status status = fq_eval_model_load(args->model, &options, model, err);
+    if (status != FQ_OK)
+        return status;
+    r->threads = fq_session_threads(model->session);
+    r->isa = level_used(fq_session_isa_cap(model->session));
+    r->arena_bytes = fq_session_memory_stats(model->session).arena_bytes;
+
+    bench_inputs inputs = {.count = 0};
+    status = prepare_inputs(args, model, &inputs, err);
+    r->real_inputs = inputs.real ? inputs.count : 0;
+    if (status == FQ_OK)
+        status = time_runs(model, args, &inputs, r, err);
+    if (status == FQ_OK && args->profile)
+        status = fq_eval_restore_inputs(&inputs.saved[0], model, err);
+    bench_inputs_free(&inputs);
+    r->peak_rss_kib = fq_tool_peak_rss_kib();
+    return status;
 }
 
 int fq_cmd_bench(int argc, char **argv)
@@ -323,36 +374,18 @@ int fq_cmd_bench(int argc, char **argv)
         return code < 0 ? FQ_EXIT_OK : code;
 
     fq_error err = {0};
-    fq_graph *graph = NULL;
-    fq_session *session = NULL;
+    fq_eval_model model;
     bench_result r = {0};
-    double t0 = fq_tool_now_ms();
-    fq_status status = fq_onnx_read_file(args.model, &graph, &err);
-    if (status == FQ_OK) {
-        default_size(graph, &args.size);
-        status = fq_passes_run(graph, &args.size, &err);
-    }
-    fq_session_options options = fq_session_options_default();
-    options.threads = args.threads;
-    options.isa = args.isa;
+    fq_status status = bench_model(&args, &model, &r, &err);
     if (status == FQ_OK)
-        status = fq_session_create(graph, &options, &session, &err);
-    if (status == FQ_OK) {
-        r.load_ms = fq_tool_now_ms() - t0;
-        r.threads = fq_session_threads(session);
-        r.isa = level_used(fq_session_isa_cap(session));
-        fill_inputs(session, graph);
-        status = time_runs(session, &args, &r, &err);
-    }
-    if (status == FQ_OK)
-        code = args.json ? print_json(&args, &r) : (print_text(&args, &r), FQ_EXIT_OK);
+        code = args.json ? print_json(&args, &model, &r)
+                         : (print_text(&args, &model, &r), FQ_EXIT_OK);
     if (status == FQ_OK && args.profile)
-        status = profile_runs(session, graph, args.runs, &err);
+        status = profile_runs(model.session, model.graph, args.runs, &err);
     if (status != FQ_OK) {
         fq_tool_error("bench", &err);
         code = FQ_EXIT_FAILURE;
     }
-    fq_session_free(session);
-    fq_graph_free(graph);
+    fq_eval_model_free(&model);
     return code;
 }

@@ -6,6 +6,7 @@
 
 #include "facequant/fq.h"
 #include "fq_common.h"
+#include "model_file.h"
 
 static void help(FILE *out)
 {
@@ -53,7 +54,7 @@ static int print_kernels(const char *path, fq_isa isa, fq_input_size *size)
     fq_error err = {0};
     fq_graph *graph = NULL;
     fq_session *session = NULL;
-    fq_status status = fq_onnx_read_file(path, &graph, &err);
+    fq_status status = fq_tool_read_model(path, &graph, NULL, NULL, &err);
     if (status == FQ_OK) {
         for (int i = 0; i < graph->n_inputs && size->width == 0; i++) {
             const fq_value *v = &graph->values[graph->inputs[i]];

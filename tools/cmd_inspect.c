@@ -142,6 +142,98 @@ static void print_ops(const fq_graph *g)
         printf("  FLOPs need known shapes: they show after the passes fix the input size\n");
 }
 
+/* The precision a node computes in: int8 when it reads or writes 8-bit integer activations
+ * (QLinearConv, QLinearAdd, u8 MaxPool, Concat and moves), "dynamic" for FqDynamicConv, fp16
+ * for a node with an fp16 weight, else fp32; the Q/DQ borders are "convert". */
+typedef enum precision { P_FP32, P_FP16, P_INT8, P_DYNAMIC, P_CONVERT, P_COUNT } precision;
+
+static precision node_precision(const fq_graph *g, const fq_node *node)
+{
+    if (strcmp(node->op_type, "QuantizeLinear") == 0 ||
+        strcmp(node->op_type, "DequantizeLinear") == 0)
+        return P_CONVERT;
+    if (strcmp(node->op_type, "FqDynamicConv") == 0)
+        return P_DYNAMIC;
+    bool f16 = false;
+    for (int i = 0; i < node->n_inputs; i++) {
+        const fq_value *in = fq_node_input(g, node, i);
+        if (in == NULL)
+            continue;
+        if (in->kind != FQ_VALUE_CONSTANT && (in->dtype == FQ_DTYPE_U8 || in->dtype == FQ_DTYPE_I8))
+            return P_INT8;
+        f16 = f16 || (in->kind == FQ_VALUE_CONSTANT && in->dtype == FQ_DTYPE_F16);
+    }
+    return f16 ? P_FP16 : P_FP32;
+}
+
+/* Whether a float node does arithmetic worth counting as an island (not shape bookkeeping). */
+static bool is_compute(const fq_node *node)
+{
+    static const char *const moves[] = {"Reshape", "Transpose", "Flatten", "Squeeze",
+                                        "Unsqueeze", "Shape", "Gather", "Slice", "Concat",
+                                        "Identity"};
+    for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++)
+        if (strcmp(node->op_type, moves[i]) == 0)
+            return false;
+    return true;
+}
+
+/* Float islands of a quantized graph: groups of fp32 compute nodes connected through fp32
+ * values, each entered from or left into int8 through a QuantizeLinear or DequantizeLinear. */
+static int count_float_islands(const fq_graph *g, const precision *p)
+{
+    int *island = fq_malloc(((size_t)g->n_nodes + 1) * sizeof(int));
+    if (island == NULL)
+        return -1;
+    int count = 0;
+    for (int n = 0; n < g->n_nodes; n++)
+        island[n] = -1;
+    for (int n = 0; n < g->n_nodes; n++) {
+        if (p[n] != P_FP32 || !is_compute(&g->nodes[n]))
+            continue;
+        int joined = -1;
+        for (int i = 0; i < g->nodes[n].n_inputs && joined < 0; i++) {
+            int producer = g->nodes[n].inputs[i] < 0 ? -1
+                                                     : fq_graph_producer(g, g->nodes[n].inputs[i]);
+            if (producer >= 0 && island[producer] >= 0)
+                joined = island[producer];
+        }
+        island[n] = joined >= 0 ? joined : count++;
+    }
+    fq_free(island);
+    return count;
+}
+
+static void print_precisions(const fq_graph *g)
+{
+    static const char *const names[P_COUNT] = {"fp32", "fp16", "int8", "dynamic int8",
+                                               "quantize/dequantize"};
+    precision *p = fq_malloc(((size_t)g->n_nodes + 1) * sizeof(precision));
+    if (p == NULL)
+        return;
+    int counts[P_COUNT] = {0};
+    for (int n = 0; n < g->n_nodes; n++) {
+        p[n] = node_precision(g, &g->nodes[n]);
+        counts[p[n]]++;
+    }
+    if (counts[P_FP32] == g->n_nodes) {
+        fq_free(p);
+        return;
+    }
+    printf("  nodes by precision:");
+    const char *sep = " ";
+    for (int k = 0; k < P_COUNT; k++) {
+        if (counts[k] > 0) {
+            printf("%s%s %d", sep, names[k], counts[k]);
+            sep = ", ";
+        }
+    }
+    if (counts[P_INT8] > 0)
+        printf("; float islands %d", count_float_islands(g, p));
+    printf("\n");
+    fq_free(p);
+}
+
 static void print_nodes(const fq_graph *g)
 {
     static const char *act_names[] = {"", "+Relu", "+Clip", "+LeakyRelu", "+PRelu", "+Sigmoid"};
@@ -167,6 +259,7 @@ static void print_graph(const char *title, const fq_graph *g, bool nodes)
     print_values("outputs", g, g->outputs, g->n_outputs);
     print_parameters(g);
     print_ops(g);
+    print_precisions(g);
     if (nodes)
         print_nodes(g);
 }

@@ -17,6 +17,10 @@ int fq_cmd_recognize(int argc, char **argv);
 int fq_cmd_verify(int argc, char **argv);
 int fq_cmd_calibrate(int argc, char **argv);
 int fq_cmd_convert(int argc, char **argv);
+int fq_cmd_serve(int argc, char **argv);
+int fq_cmd_eval(int argc, char **argv);
+int fq_cmd_compare(int argc, char **argv);
+int fq_cmd_quantize(int argc, char **argv);
 
 typedef struct command {
     const char *name;
@@ -36,6 +40,10 @@ static const command commands[] = {
     {"verify", fq_cmd_verify, "accuracy, best threshold and ROC AUC on labelled image pairs"},
     {"calibrate", fq_cmd_calibrate, "activation statistics over photos, for quantization"},
     {"convert", fq_cmd_convert, "write an ONNX model, after the passes, as an .fqm file"},
+    {"serve", fq_cmd_serve, "the HTTP API: convert, quantize, detect, recognize"},
+    {"eval", fq_cmd_eval, "how closely model B follows model A on real inputs: outputs, faces"},
+    {"compare", fq_cmd_compare, "variants side by side: size, load time, latency, agreement"},
+    {"quantize", fq_cmd_quantize, "rewrite a model to int8, fp16 or dynamic int8 (.fqm)"},
 };
 
 static void usage(FILE *out)

@@ -10,33 +10,9 @@ set -u
 
 fq=$1
 mode=$2
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/cli_lib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ ! -f "$tmp/err" ] || sed 's/^/  stderr: /' "$tmp/err" >&2
-    exit 1
-}
-pass() {
-    passed=$((passed + 1))
-    echo "ok: $*"
-}
-
-# Runs fq with the arguments; stdout to $tmp/out, stderr to $tmp/err; sets $code.
-run() {
-    "$fq" "$@" > "$tmp/out" 2> "$tmp/err"
-    code=$?
-}
-
-expect_code() {
-    local want=$1
-    shift
-    run "$@"
-    [ "$code" -eq "$want" ] || fail "fq $* exited $code, expected $want"
-}
 
 usage_checks() {
     expect_code 2
@@ -66,20 +42,6 @@ usage_checks() {
     pass "missing files exit 1"
     expect_code 1 detect "$tmp/x.jpg" --model "$tmp/no_such_model.onnx"
     pass "a missing model file exits 1"
-}
-
-find_shared() {
-    local dir=${FQ_SHARED:-${FQ_SHARED_DEFAULT:-}}
-    if [ -n "$dir" ] && [ -d "$dir/models" ] && [ -d "$dir/images" ]; then
-        shared=$(cd "$dir" && pwd)
-        return
-    fi
-    if [ "${FQ_REQUIRE_SHARED:-}" = 1 ]; then
-        echo "FAIL: the shared folder is missing (set FQ_SHARED); FQ_REQUIRE_SHARED=1" >&2
-        exit 1
-    fi
-    echo "skipped: the shared folder (models, images) is missing; set FQ_SHARED to run this"
-    exit 77
 }
 
 # Checks the detect JSON of t1.jpg: the exact layout, 6 faces, boxes inside the image.

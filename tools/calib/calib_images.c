@@ -243,8 +243,15 @@ static fq_status check_input(const fq_calib_source *s, const fq_tensor *inputs, 
 fq_status fq_calib_source_feed(void *user, int index, fq_tensor *inputs, int n_inputs,
                                bool *more, fq_error *err)
 {
-    (void)index;
     fq_calib_source *s = user;
+    /* Index 0 starts a new pass over the images (sensitivity runs one pass per layer). */
+    if (index == 0) {
+        s->next = 0;
+        s->given = 0;
+        s->failed_in_a_row = 0;
+        s->undecodable = 0;
+        s->no_face = 0;
+    }
     fq_status status = check_input(s, inputs, n_inputs, err);
     int total = fq_calib_source_total(s);
     int limit = s->inputs > 0 ? INT32_MAX : s->images->count;

@@ -49,7 +49,7 @@ typedef struct fq_calib_source {
 void fq_calib_source_init(fq_calib_source *source, const fq_calib_image_list *images,
                           const fq_preprocess *pre, fq_face_service *detector, int inputs);
 /* Gives the next input; stops when the images (or the requested inputs) are done, or when a
- * whole round of the images gave nothing. */
+ * whole round of the images gave nothing. Index 0 starts again from the first image. */
 fq_status fq_calib_source_feed(void *user, int index, fq_tensor *inputs, int n_inputs,
                                bool *more, fq_error *err);
 /* Inputs the source will give at most (for progress). */

@@ -9,6 +9,7 @@
 
 #include "facequant/fq.h"
 #include "facequant/quantize.h"
+#include "quant/layer_sqnr.h"
 
 typedef struct fq_tool_quantize_request {
     const char *model_path;     /* float model: .onnx or .fqm */
@@ -25,8 +26,14 @@ typedef struct fq_tool_quantize_request {
     const char *qdq_path;       /* int8: also write a QDQ ONNX file here, or NULL */
     int threads;
     int max_inputs;             /* calibration inputs; 0: every image once */
+    const char *const *keep_float; /* node names to leave in float, n_keep_float of them */
+    int n_keep_float;
+    double target_cosine;       /* > 0: keep the fewest layers float that reach this mean
+                                   output cosine on the calibration photos */
+    bool sensitivity;           /* measure each layer quantized alone (result.sensitivity) */
+    bool layer_sqnr;            /* per-layer SQNR of the quantized activations (result) */
     bool progress;              /* progress lines on stderr */
-    const char *log_prefix;     /* "fq quantize" */
+    const char *log_prefix;     /* "fq quantize": messages on stderr start with it */
 } fq_tool_quantize_request;
 
 typedef struct fq_tool_quantize_result {
@@ -34,6 +41,9 @@ typedef struct fq_tool_quantize_result {
     size_t output_bytes;        /* the .fqm written */
     fq_quantize_report *report; /* freed by fq_tool_quantize_result_free */
     bool measured;              /* agreement measured (calibration images were given) */
+    int kept_for_target;        /* layers kept float to reach target_cosine */
+    fq_sensitivity *sensitivity; /* when asked for */
+    fq_layer_sqnr layers;       /* layer_sqnr: each quantized activation against the float one */
     fq_output_agreement agreement;
     double seconds;
 } fq_tool_quantize_result;

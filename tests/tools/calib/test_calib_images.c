@@ -133,17 +133,23 @@ static fq_preprocess plain(fq_preprocess_geometry geometry, int size)
 }
 
 /* Feeds until the source says no more; returns the inputs given. */
-static int feed_all(fq_calib_source *source, input *in)
+/* Feeds from index `first` until the source says no more; returns how many it gave. */
+static int feed_from(fq_calib_source *source, input *in, int first)
 {
     int given = 0;
     bool more = true;
     while (more) {
         fq_error err;
-        if (fq_calib_source_feed(source, given, &in->tensor, 1, &more, &err) != FQ_OK)
+        if (fq_calib_source_feed(source, first + given, &in->tensor, 1, &more, &err) != FQ_OK)
             fail_msg("%s", err.message);
         given += more;
     }
     return given;
+}
+
+static int feed_all(fq_calib_source *source, input *in)
+{
+    return feed_from(source, in, 0);
 }
 
 static void test_scan_finds_images_in_subfolders_and_counts_other_files(void **state)
@@ -250,7 +256,24 @@ static void test_feed_takes_images_at_input_size_as_aligned_crops(void **state)
     assert_int_equal(fq_calib_source_feed(&source, 0, &in.tensor, 1, &more, NULL), FQ_OK);
     assert_true(more);
     assert_true(in.data[0] == 10.0f && in.data[112 * 112 * 2 + 5] == 30.0f);
-    assert_int_equal(feed_all(&source, &in), 1);
+    assert_int_equal(feed_from(&source, &in, 1), 1);
+    fq_calib_images_free(&list);
+    free(in.data);
+}
+
+static void test_feed_starts_again_at_index_zero(void **state)
+{
+    const tree *t = *state;
+    fq_calib_image_list list;
+    scan(t, "", &list);
+    fq_preprocess pre = plain(FQ_PREPROCESS_RESIZE, 16);
+    fq_calib_source source;
+    fq_calib_source_init(&source, &list, &pre, NULL, 0);
+    source.progress = false;
+    input in = input_of(16, 16);
+    int first = feed_all(&source, &in);
+    assert_true(first > 1);
+    assert_int_equal(feed_all(&source, &in), first);
     fq_calib_images_free(&list);
     free(in.data);
 }
@@ -303,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_feed_gives_each_image_once_by_default),
         cmocka_unit_test(test_feed_repeats_images_for_more_inputs),
         cmocka_unit_test(test_feed_takes_images_at_input_size_as_aligned_crops),
+        cmocka_unit_test(test_feed_starts_again_at_index_zero),
         cmocka_unit_test(test_feed_refuses_photos_for_a_recognizer_without_detector),
         cmocka_unit_test(test_feed_refuses_a_model_input_of_another_size),
     };

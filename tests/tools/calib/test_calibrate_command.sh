@@ -12,31 +12,8 @@ set -u
 
 fq=$1
 mode=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ ! -f "$tmp/err" ] || sed 's/^/  stderr: /' "$tmp/err" >&2
-    exit 1
-}
-pass() {
-    passed=$((passed + 1))
-    echo "ok: $*"
-}
-
-run() {
-    "$fq" "$@" > "$tmp/out" 2> "$tmp/err"
-    code=$?
-}
-
-expect_code() {
-    local want=$1
-    shift
-    run "$@"
-    [ "$code" -eq "$want" ] || fail "fq $* exited $code, expected $want"
-}
+# shellcheck source=cli_lib.sh
+. "$(dirname "$0")/../cli_lib.sh"
 
 usage_checks() {
     expect_code 0 calibrate --help
