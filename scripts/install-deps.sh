@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev                               # libFuzzer and sanitizer runtimes
   binutils                                               # nm, for the dependency check
   time                                                   # /usr/bin/time: peak RSS figures
+  libmicrohttpd-dev curl                                 # fq serve (tools only), its tests
 )
 
 missing=()

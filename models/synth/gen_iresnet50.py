@@ -10,7 +10,6 @@ of IBasicBlocks (BN, conv 3x3, BN, PReLU, conv 3x3 stride s, BN, plus the shortc
 conv 1x1 stride 2 + BN in the first block of a stage) with 3, 4, 14 and 3 blocks of 64, 128,
 256 and 512 channels, every stage starting with stride 2; BN, Flatten, Gemm 25088->512, BN."""
 
-import argparse
 import os
 import sys
 
@@ -74,23 +73,5 @@ def build(seed):
     return g, model
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("output")
-    parser.add_argument("--table", action="store_true",
-                        help="print the layer list as a Markdown table")
-    parser.add_argument("--seed", type=int, default=50)
-    args = parser.parse_args()
-    g, model = build(args.seed)
-    if args.table:
-        onnx_build.print_table(g, "layer")
-    tmp = args.output + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(model)
-    os.replace(tmp, args.output)
-    print("%s: %d bytes, %.2f M parameters, %.2f GMAC at 112x112" %
-          (args.output, len(model), g.params / 1e6, g.macs / 1e9))
-
-
 if __name__ == "__main__":
-    main()
+    onnx_build.main(__doc__, build, 50, "112x112")

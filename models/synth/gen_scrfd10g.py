@@ -14,7 +14,6 @@ bottom-up 3x3 stride-2 convs + add), and per stride a head of three 3x3 convs of
 with 3x3 convs for the 2 scores, 8 box distances (times a per-level scale) and 20 keypoint
 offsets, transposed and reshaped as the SCRFD exports are."""
 
-import argparse
 import os
 import sys
 
@@ -114,23 +113,5 @@ def build(seed):
     return g, model
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("output")
-    parser.add_argument("--table", action="store_true",
-                        help="print the layer list as a Markdown table")
-    parser.add_argument("--seed", type=int, default=10)
-    args = parser.parse_args()
-    g, model = build(args.seed)
-    if args.table:
-        onnx_build.print_table(g, "layer")
-    tmp = args.output + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(model)
-    os.replace(tmp, args.output)
-    print("%s: %d bytes, %.2f M parameters, %.2f GMAC (%.2f GFLOPs) at 640x480" %
-          (args.output, len(model), g.params / 1e6, g.macs / 1e9, 2 * g.macs / 1e9))
-
-
 if __name__ == "__main__":
-    main()
+    onnx_build.main(__doc__, build, 10, "640x480")

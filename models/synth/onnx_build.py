@@ -3,7 +3,9 @@ the few ONNX messages they need (ModelProto, GraphProto, NodeProto, AttributePro
 TensorProto, ValueInfoProto), written from the field numbers of onnx/onnx.proto, plus seeded
 random weights. Standard library only, so it runs on a bare Debian python3."""
 
+import argparse
 import array
+import os
 import math
 import random
 import struct
@@ -179,3 +181,24 @@ def print_table(graph, title):
         print("| %s | %s | %d | %d | %.1f |" % (r[0], r[1], r[2], r[3], r[4] / 1e6))
     print("| total (with batch norm, PReLU and other parameters) | | | %d | %.1f |" %
           (graph.params, graph.macs / 1e6))
+
+
+def main(doc, build, default_seed, where):
+    """The command line of a generator: OUT.onnx [--seed N] [--table]; build(seed) returns the
+    Graph and the encoded model; where names the input size the MAC count is for."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("output")
+    parser.add_argument("--table", action="store_true",
+                        help="print the layer list as a Markdown table")
+    parser.add_argument("--seed", type=int, default=default_seed)
+    args = parser.parse_args()
+    graph, model = build(args.seed)
+    if args.table:
+        print_table(graph, "layer")
+    tmp = args.output + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(model)
+    os.replace(tmp, args.output)
+    print("%s: %d bytes, %.2f M parameters, %.2f GMAC (%.2f GFLOPs) at %s" %
+          (args.output, len(model), graph.params / 1e6, graph.macs / 1e9, 2 * graph.macs / 1e9,
+           where))
