@@ -238,6 +238,24 @@ static void print_profile(const fq_graph *graph, const double *ms, int runs)
         printf("  %4d %-32s %-20s %9.3f %5.1f%%\n", n, graph->nodes[n].name,
                graph->nodes[n].op_type, ms[n] / runs, 100.0 * ms[n] / runs / total);
 
+    /* the three nodes that take the most time */
+    int top[3] = {-1, -1, -1};
+    for (int n = 0; n < graph->n_nodes; n++) {
+        for (int k = 0; k < 3; k++) {
+            if (top[k] < 0 || ms[n] > ms[top[k]]) {
+                for (int j = 2; j > k; j--)
+                    top[j] = top[j - 1];
+                top[k] = n;
+                break;
+            }
+        }
+    }
+    printf("\n  most expensive nodes:\n");
+    for (int k = 0; k < 3 && top[k] >= 0; k++)
+        printf("  %d. %s (%s): %.3f ms, %.1f%%\n", k + 1, graph->nodes[top[k]].name,
+               graph->nodes[top[k]].op_type, ms[top[k]] / runs,
+               100.0 * ms[top[k]] / runs / total);
+
     op_total *ops = fq_calloc((size_t)graph->n_nodes + 1, sizeof(op_total));
     if (ops == NULL)
         return;

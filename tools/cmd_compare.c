@@ -394,9 +394,9 @@ static fq_status write_svg(const char *path, const compare_job *job, fq_error *e
         {"median latency", "ms", labels, latency, job->count},
         {"file size", "MB", labels, size, job->count},
     };
-    char title[128];
-    snprintf(title, sizeof(title), "fq compare: %d variants of %s", job->count,
-             job->variants[0].label);
+    char title[300], stem[256];
+    fq_tool_model_stem(job->variants[0].spec_path, stem, sizeof(stem));
+    snprintf(title, sizeof(title), "fq compare: %d variants of %s", job->count, stem);
     return fq_svg_save_charts(path, title, panels, 2, err);
 }
 

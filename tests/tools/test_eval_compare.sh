@@ -65,6 +65,13 @@ assert r["inputs"] == "real" and r["real_inputs"] == 2, r' "$tmp/out" ||
     grep -q "^median " "$tmp/out" && grep -q "^peak RSS " "$tmp/out" ||
         fail "bench text output: $(cat "$tmp/out")"
     pass "bench prints a text summary"
+    expect_code 0 bench "$det" --runs 2 --warmup 0 --profile
+    local top
+    top=$(grep -cE '^  [123]\. .*\(.*\): [0-9.]+ ms, [0-9.]+%$' "$tmp/out")
+    grep -q "most expensive nodes:" "$tmp/out" && [ "$top" -eq 3 ] ||
+        fail "bench --profile does not name the three most expensive nodes: $(cat "$tmp/out")"
+    grep -qE "^  QLinearConv|^  Conv " "$tmp/out" || fail "bench --profile has no per-op table"
+    pass "bench --profile names the three most expensive nodes and their share"
 }
 
 eval_checks() {
