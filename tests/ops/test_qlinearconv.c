@@ -269,7 +269,7 @@ static void test_auto_pad_valid_does_not_pad(void **state)
 
 static void start_small(fq_harness *h, fq_dtype x_type, int w_count)
 {
-    static const uint8_t x[16] = {0};
+    static const float x[16] = {0}; /* room for the 16 elements as f32, the widest x tested */
     static const int8_t w[18] = {0};
     static const float scales[3] = {1.0f, 1.0f, 1.0f};
     static const int zeros[3] = {0, 0, 0};
