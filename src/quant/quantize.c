@@ -9,7 +9,7 @@ static const char *const type_names[FQ_QUANT_TYPE_COUNT] = {"int8", "fp16", "dyn
 
 const char *fq_quant_type_name(fq_quant_type type)
 {
-    if ((int)type < 0 || type >= FQ_QUANT_TYPE_COUNT)
+    if ((unsigned)type >= (unsigned)FQ_QUANT_TYPE_COUNT) /* enums may be unsigned (short-enums) */
         return "unknown";
     return type_names[type];
 }
