@@ -29,7 +29,8 @@ fq_status fq_quant_report_set(fq_quantize_report *report, const char *node, fq_d
             size_t len = strlen(reason) + 1;
             entry->reason = fq_malloc(len);
             if (entry->reason == NULL)
-                return fq_error_set(err, FQ_ERR_NO_MEMORY, "quantize: out of memory for the report");
+                return fq_error_set(err, FQ_ERR_NO_MEMORY,
+                                    "quantize: out of memory for the report");
             memcpy(entry->reason, reason, len);
         }
         return FQ_OK;

@@ -211,8 +211,9 @@ static void test_write_to_missing_directory_is_io_error(void **state)
     const float data[1] = {0};
     fq_shape shape = {.rank = 1, .dims = {1}};
     fq_error err;
-    assert_int_equal(fq_npy_write_file(fq_test_tmp_path("no/such/dir.npy"), FQ_DTYPE_F32, &shape, data,
-                                       &err), FQ_ERR_IO);
+    assert_int_equal(fq_npy_write_file(fq_test_tmp_path("no/such/dir.npy"), FQ_DTYPE_F32, &shape,
+                                       data, &err),
+                     FQ_ERR_IO);
     assert_non_null(strstr(err.message, "no/such/dir.npy"));
 }
 
@@ -221,7 +222,8 @@ static void test_write_refuses_undefined_dtype(void **state)
     (void)state;
     const float data[1] = {0};
     fq_shape shape = {.rank = 1, .dims = {1}};
-    assert_int_equal(fq_npy_write_file(fq_test_tmp_path("x.npy"), FQ_DTYPE_UNDEFINED, &shape, data, NULL),
+    assert_int_equal(fq_npy_write_file(fq_test_tmp_path("x.npy"), FQ_DTYPE_UNDEFINED, &shape,
+                                       data, NULL),
                      FQ_ERR_UNSUPPORTED);
 }
 
