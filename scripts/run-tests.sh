@@ -55,7 +55,7 @@ configure build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
   -Db_lundef=false || status=1
 build build-asan || status=1
 FQ_GOLDEN_CASES=mobilefacenet_128d/arcface_hanks_112,mobilefacenet_128d/randn_112 \
-FQ_ROBUSTNESS_CUTS=100 FQ_ROBUSTNESS_FLIPS=20 \
+FQ_ROBUSTNESS_CUTS=100 FQ_ROBUSTNESS_FLIPS=20 FQ_SANITIZED=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
   meson test -C build-asan --num-processes "$jobs" --print-errorlogs \
     --no-suite deps --no-suite packaging --timeout-multiplier 3 >&2 || status=1

@@ -7,7 +7,8 @@
 # Needs the shared models and photos ($FQ_SHARED, else $FQ_SHARED_DEFAULT); skipped (77)
 # without them unless FQ_REQUIRE_SHARED=1. SERVE_LOAD_SECONDS sets the load run (default 20),
 # SERVE_LOAD_TYPES the detector variants it runs on, one run each (default fp32; the int8
-# variant exists once the tests above have quantized it).
+# variant exists once the tests above have quantized it). FQ_SANITIZED=1 (the sanitizer stage of
+# scripts/run-tests.sh) drops the resident-memory bound, which an ASan quarantine breaks.
 set -u
 
 fq=$1
@@ -343,6 +344,13 @@ load_run() {
         printf "figure: detect_faces " type ", 2 server threads: %.1f requests/s, p50 %.1f ms, " \
                "p99 %.1f ms\n", n / s, a[int(n * 0.50 + 0.5)] * 1000,
                a[int(n * 0.99 + 0.5)] * 1000}'
+    if [ "${FQ_SANITIZED:-}" = 1 ]; then
+        # AddressSanitizer keeps freed blocks in a quarantine that stays resident: the growth
+        # measures the quarantine, not the server (the release stage holds the bound).
+        pass "load run on $type: no 5xx, healthy afterwards (RSS +$grown kB in a sanitizer" \
+            "build: not bounded)"
+        return
+    fi
     [ "$grown" -lt 10240 ] || fail "resident memory grew by $grown kB during the load run"
     pass "load run on $type: no 5xx, healthy afterwards, RSS grown by $grown kB (< 10 MB)"
 }
