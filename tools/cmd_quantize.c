@@ -231,7 +231,10 @@ static void print_text(const quantize_args *args, const fq_tool_quantize_result 
     if (args->req.target_cosine > 0.0)
         printf(" (%d kept for --target-cosine %g)", r->kept_for_target,
                args->req.target_cosine);
-    printf(", %d saturated biases\n", rep->saturated_biases);
+    printf(", %d saturated biases", rep->saturated_biases);
+    if (rep->type == FQ_QUANT_INT8)
+        printf(", %d depthwise inputs equalized", rep->equalized);
+    printf("\n");
     if (r->measured)
         printf("agreement with the float model over %d inputs: cosine mean %.6f min %.6f, "
                "max |error| %.4g, SQNR %.2f dB\n", r->agreement.inputs, r->agreement.cosine_mean,
@@ -253,6 +256,7 @@ static void print_json(const quantize_args *args, const fq_tool_quantize_result 
     cJSON_AddNumberToObject(root, "quantized_nodes", rep->quantized);
     cJSON_AddNumberToObject(root, "float_compute_nodes", rep->kept_float);
     cJSON_AddNumberToObject(root, "saturated_biases", rep->saturated_biases);
+    cJSON_AddNumberToObject(root, "equalized_depthwise_inputs", rep->equalized);
     cJSON_AddNumberToObject(root, "seconds", r->seconds);
     if (r->measured) {
         cJSON *acc = cJSON_AddObjectToObject(root, "accuracy");

@@ -84,6 +84,11 @@ typedef struct fq_value_stats {
     int channels;
     double *channel_sum;
     uint64_t *channel_count;
+    /* Per-channel extremes of the same elements (+inf / -inf for a channel with none), for the
+     * equalization of a depthwise convolution's input; NULL when the statistics came from a
+     * version 1 or 2 file. */
+    double *channel_min;
+    double *channel_max;
 } fq_value_stats;
 
 typedef struct fq_calib_stats {
@@ -126,6 +131,12 @@ fq_status fq_value_stats_add_channels(fq_value_stats *vs, const float *data, int
 /* Mean of channel c (0 for a channel with no element); false when the entry has no
  * per-channel sums or c is out of range. */
 bool fq_value_stats_channel_mean(const fq_value_stats *vs, int c, double *mean);
+/* Smallest and largest finite element of channel c; false when the entry has no per-channel
+ * extremes, c is out of range or the channel had no finite element. */
+bool fq_value_stats_channel_range(const fq_value_stats *vs, int c, double *min, double *max);
+/* Multiplies what channel c's statistics say by factor > 0 (sum, min and max): the statistics
+ * of the value after a rewrite scaled that channel. The histogram is left as it is. */
+void fq_value_stats_scale_channel(fq_value_stats *vs, int c, double factor);
 
 /* The threshold t of a method (percentile in (0, 100], used by FQ_CALIB_PERCENTILE only).
  * An entry with no element is FQ_ERR_INVALID_ARG naming the value. */
@@ -148,13 +159,14 @@ void fq_calib_params_u8_asymmetric(const fq_calib_range *range, float *scale,
                                    int32_t *zero_point);
 
 /* Statistics files. Little-endian:
- *   "FQCALIB\0", u32 version (2), u32 bins, u32 value count, u32 inputs seen, then per value:
+ *   "FQCALIB\0", u32 version (3), u32 bins, u32 value count, u32 inputs seen, then per value:
  *   u32 name length, name bytes (no NUL), f64 min, f64 max, f64 range, u64 count,
  *   u64 non-finite, u64 zeros, bins x u64 counts, u32 channels, channels x (f64 sum, u64
- *   count).
- * Version 1 files (without the channel part) still load, with no per-channel sums.
+ *   count, f64 min, f64 max).
+ * Version 2 files (channels x (f64 sum, u64 count)) load without per-channel extremes, version
+ * 1 files (without the channel part) with no per-channel statistics.
  * Loading checks every length against the bytes left and names the byte offset of a fault. */
-#define FQ_CALIB_FILE_VERSION 2
+#define FQ_CALIB_FILE_VERSION 3
 fq_status fq_calib_stats_serialize(const fq_calib_stats *stats, void **data, size_t *size,
                                    fq_error *err);
 fq_status fq_calib_stats_deserialize(const void *data, size_t size, fq_calib_stats **out,

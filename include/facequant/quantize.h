@@ -49,9 +49,14 @@ typedef struct fq_quantize_options {
     /* int8: correct the biases of depthwise convolutions for the mean error their weight
      * quantization adds, from the per-channel input means in stats (when it holds them). */
     bool bias_correction;
+    /* int8: equalize the channels of each depthwise convolution's input with the Conv that
+     * writes it, from the per-channel ranges in stats (when it holds them; docs/QUANTIZATION.md,
+     * "Equalization"). */
+    bool equalize;
 } fq_quantize_options;
 
-/* type int8, percentile 99.99, channels_last and bias_correction on, nothing kept float. */
+/* type int8, percentile 99.99, channels_last, bias_correction and equalize on, nothing kept
+ * float. */
 fq_quantize_options fq_quantize_options_default(void);
 
 /* What happened to one node of the float graph. */
@@ -70,6 +75,7 @@ typedef struct fq_quantize_report {
     int kept_float;      /* compute nodes (Conv, Gemm, MatMul, Add, pools) the rewrite could
                             have quantized but left in float, each with its reason */
     int saturated_biases; /* int32 biases clamped */
+    int equalized;       /* int8: depthwise inputs equalized with their producer */
     size_t weight_bytes_before;
     size_t weight_bytes_after;
 } fq_quantize_report;

@@ -1,5 +1,6 @@
 /* Statistics files: the little-endian layout of facequant/calibrate.h, written byte by byte so
  * the file is the same on every host. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,8 +11,10 @@
 #define CALIB_MAGIC_SIZE 8
 #define CALIB_HEADER_SIZE (CALIB_MAGIC_SIZE + 4 * 4)
 #define CALIB_VALUE_FIXED_SIZE (4 + 3 * 8 + 3 * 8 + FQ_CALIB_BINS * 8)
-/* Version 2: after the histogram, u32 channels and per channel f64 sum, u64 count. */
-#define CALIB_CHANNEL_SIZE 16
+/* After the histogram, u32 channels and per channel f64 sum, u64 count and, from version 3 on,
+ * f64 min, f64 max. */
+#define CALIB_CHANNEL_SIZE_V2 16
+#define CALIB_CHANNEL_SIZE 32
 #define CALIB_MAX_CHANNELS (1 << 20)
 /* A file over this size is refused before it is read. */
 #define CALIB_MAX_FILE_SIZE ((size_t)1 << 31)
@@ -84,6 +87,8 @@ fq_status fq_calib_stats_serialize(const fq_calib_stats *stats, void **data, siz
         for (int c = 0; c < vs->channels; c++) {
             put_f64(&w, vs->channel_sum[c]);
             put_u64(&w, vs->channel_count[c]);
+            put_f64(&w, vs->channel_min != NULL ? vs->channel_min[c] : INFINITY);
+            put_f64(&w, vs->channel_max != NULL ? vs->channel_max[c] : -INFINITY);
         }
     }
     *data = w.data;
@@ -132,9 +137,9 @@ static fq_status read_header(reader *r, uint32_t *version_out, uint32_t *n_value
     uint32_t bins = (uint32_t)get_uint(r, 4);
     *n_values = (uint32_t)get_uint(r, 4);
     *inputs = (uint32_t)get_uint(r, 4);
-    if (version != 1 && version != FQ_CALIB_FILE_VERSION)
+    if (version < 1 || version > FQ_CALIB_FILE_VERSION)
         return fq_error_set(err, FQ_ERR_UNSUPPORTED, "statistics: version %u at byte %d; this "
-                            "facequant reads versions 1 and %d", (unsigned)version,
+                            "facequant reads versions 1 to %d", (unsigned)version,
                             CALIB_MAGIC_SIZE, FQ_CALIB_FILE_VERSION);
     *version_out = version;
     if (bins != FQ_CALIB_BINS)
@@ -170,15 +175,16 @@ static fq_status read_name(reader *r, char **name, fq_error *err)
     return FQ_OK;
 }
 
-/* The per-channel sums of version 2, after the histogram. */
-static fq_status read_channels(reader *r, fq_value_stats *vs, fq_error *err)
+/* The per-channel statistics of versions 2 and 3, after the histogram. */
+static fq_status read_channels(reader *r, uint32_t version, fq_value_stats *vs, fq_error *err)
 {
     size_t at = r->pos;
+    size_t record = version >= 3 ? CALIB_CHANNEL_SIZE : CALIB_CHANNEL_SIZE_V2;
     if (!have(r, 4))
         return fq_error_set(err, FQ_ERR_PARSE, "statistics: value '%s' truncated at byte %zu "
                             "(channel count)", vs->name, at);
     uint64_t channels = get_uint(r, 4);
-    if (channels > CALIB_MAX_CHANNELS || !have(r, (size_t)channels * CALIB_CHANNEL_SIZE))
+    if (channels > CALIB_MAX_CHANNELS || !have(r, (size_t)channels * record))
         return fq_error_set(err, FQ_ERR_PARSE, "statistics: value '%s': %llu channels at byte "
                             "%zu are over %d or past the end", vs->name,
                             (unsigned long long)channels, at, CALIB_MAX_CHANNELS);
@@ -186,13 +192,22 @@ static fq_status read_channels(reader *r, fq_value_stats *vs, fq_error *err)
         return FQ_OK;
     vs->channel_sum = fq_calloc((size_t)channels, sizeof(double));
     vs->channel_count = fq_calloc((size_t)channels, sizeof(uint64_t));
-    if (vs->channel_sum == NULL || vs->channel_count == NULL)
+    if (version >= 3) {
+        vs->channel_min = fq_calloc((size_t)channels, sizeof(double));
+        vs->channel_max = fq_calloc((size_t)channels, sizeof(double));
+    }
+    if (vs->channel_sum == NULL || vs->channel_count == NULL ||
+        (version >= 3 && (vs->channel_min == NULL || vs->channel_max == NULL)))
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "statistics: no memory for %llu channel "
                             "sums", (unsigned long long)channels);
     vs->channels = (int)channels;
     for (uint64_t c = 0; c < channels; c++) {
         vs->channel_sum[c] = get_f64(r);
         vs->channel_count[c] = get_uint(r, 8);
+        if (version >= 3) {
+            vs->channel_min[c] = get_f64(r);
+            vs->channel_max[c] = get_f64(r);
+        }
     }
     return FQ_OK;
 }
@@ -222,7 +237,7 @@ static fq_status read_value(reader *r, uint32_t version, fq_value_stats *vs, fq_
         return fq_error_set(err, FQ_ERR_PARSE, "statistics: value '%s' at byte %zu is "
                             "inconsistent (range, min/max, zeros, or counts that do not sum)",
                             vs->name, at);
-    return version >= 2 ? read_channels(r, vs, err) : FQ_OK;
+    return version >= 2 ? read_channels(r, version, vs, err) : FQ_OK;
 }
 
 fq_status fq_calib_stats_deserialize(const void *data, size_t size, fq_calib_stats **out,

@@ -34,6 +34,8 @@ void fq_value_stats_reset(fq_value_stats *vs)
     char *name = vs->name;
     fq_free(vs->channel_sum);
     fq_free(vs->channel_count);
+    fq_free(vs->channel_min);
+    fq_free(vs->channel_max);
     memset(vs, 0, sizeof(*vs));
     vs->name = name;
     vs->min = INFINITY;
@@ -48,6 +50,8 @@ void fq_calib_stats_free(fq_calib_stats *stats)
         fq_free(stats->values[i].name);
         fq_free(stats->values[i].channel_sum);
         fq_free(stats->values[i].channel_count);
+        fq_free(stats->values[i].channel_min);
+        fq_free(stats->values[i].channel_max);
     }
     fq_free(stats->values);
     fq_free(stats);
@@ -87,7 +91,10 @@ size_t fq_calib_stats_memory_bytes(const fq_calib_stats *stats)
     size_t bytes = sizeof(*stats) + ((size_t)stats->n_values + 1) * sizeof(fq_value_stats);
     for (int i = 0; i < stats->n_values; i++) {
         bytes += strlen(stats->values[i].name) + 1;
-        bytes += (size_t)stats->values[i].channels * (sizeof(double) + sizeof(uint64_t));
+        const fq_value_stats *vs = &stats->values[i];
+        size_t per_channel = sizeof(double) + sizeof(uint64_t) +
+                             (vs->channel_min != NULL ? 2 * sizeof(double) : 0);
+        bytes += (size_t)vs->channels * per_channel;
     }
     return bytes;
 }
@@ -163,13 +170,24 @@ static fq_status channels_allocate(fq_value_stats *vs, int64_t channels, fq_erro
                             vs->name, (long long)channels);
     vs->channel_sum = fq_calloc((size_t)channels, sizeof(double));
     vs->channel_count = fq_calloc((size_t)channels, sizeof(uint64_t));
-    if (vs->channel_sum == NULL || vs->channel_count == NULL) {
+    vs->channel_min = fq_malloc((size_t)channels * sizeof(double));
+    vs->channel_max = fq_malloc((size_t)channels * sizeof(double));
+    if (vs->channel_sum == NULL || vs->channel_count == NULL || vs->channel_min == NULL ||
+        vs->channel_max == NULL) {
         fq_free(vs->channel_sum);
         fq_free(vs->channel_count);
+        fq_free(vs->channel_min);
+        fq_free(vs->channel_max);
         vs->channel_sum = NULL;
         vs->channel_count = NULL;
+        vs->channel_min = NULL;
+        vs->channel_max = NULL;
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "statistics of '%s': no memory for %lld "
                             "channel sums", vs->name, (long long)channels);
+    }
+    for (int64_t c = 0; c < channels; c++) {
+        vs->channel_min[c] = INFINITY;
+        vs->channel_max[c] = -INFINITY;
     }
     vs->channels = (int)channels;
     return FQ_OK;
@@ -191,14 +209,21 @@ fq_status fq_value_stats_add_channels(fq_value_stats *vs, const float *data, int
             const float *row = data + (n * channels + c) * inner;
             double sum = 0.0;
             uint64_t count = 0;
+            float lo = INFINITY, hi = -INFINITY;
             for (int64_t i = 0; i < inner; i++) {
                 if (isfinite(row[i])) {
                     sum += row[i];
                     count++;
+                    lo = row[i] < lo ? row[i] : lo;
+                    hi = row[i] > hi ? row[i] : hi;
                 }
             }
             vs->channel_sum[c] += sum;
             vs->channel_count[c] += count;
+            if (vs->channel_min != NULL && lo < vs->channel_min[c])
+                vs->channel_min[c] = lo;
+            if (vs->channel_max != NULL && hi > vs->channel_max[c])
+                vs->channel_max[c] = hi;
         }
     }
     return FQ_OK;
@@ -211,6 +236,27 @@ bool fq_value_stats_channel_mean(const fq_value_stats *vs, int c, double *mean)
     uint64_t count = vs->channel_count[c];
     *mean = count > 0 ? vs->channel_sum[c] / (double)count : 0.0;
     return true;
+}
+
+bool fq_value_stats_channel_range(const fq_value_stats *vs, int c, double *min, double *max)
+{
+    if (vs->channels <= 0 || c < 0 || c >= vs->channels || vs->channel_min == NULL ||
+        vs->channel_max == NULL || !(vs->channel_min[c] <= vs->channel_max[c]))
+        return false;
+    *min = vs->channel_min[c];
+    *max = vs->channel_max[c];
+    return true;
+}
+
+void fq_value_stats_scale_channel(fq_value_stats *vs, int c, double factor)
+{
+    if (vs->channels <= 0 || c < 0 || c >= vs->channels || !(factor > 0.0))
+        return;
+    vs->channel_sum[c] *= factor;
+    if (vs->channel_min != NULL && vs->channel_max != NULL) {
+        vs->channel_min[c] *= factor;
+        vs->channel_max[c] *= factor;
+    }
 }
 
 static double abs_max_of(const fq_value_stats *vs)

@@ -34,6 +34,7 @@ fq_quantize_options fq_quantize_options_default(void)
     options.percentile = FQ_CALIB_DEFAULT_PERCENTILE;
     options.channels_last = true;
     options.bias_correction = true;
+    options.equalize = true;
     return options;
 }
 

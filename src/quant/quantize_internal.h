@@ -18,6 +18,12 @@ fq_status fq_quantize_fp16_impl(fq_graph *graph, const fq_quantize_options *opti
 fq_status fq_quantize_dynamic_impl(fq_graph *graph, const fq_quantize_options *options,
                                    fq_quantize_report *report, fq_error *err);
 
+/* Equalizes every depthwise Conv's input with the Conv that writes it (src/quant/equalize.c):
+ * rescales both weight tensors from the per-channel ranges in stats and scales those channels'
+ * statistics to match; *pairs counts the pairs. Values without per-channel ranges are left. */
+fq_status fq_quant_equalize_depthwise(fq_graph *graph, const fq_quantize_options *options,
+                                      fq_calib_stats *stats, int *pairs, fq_error *err);
+
 /* Whether options->keep_float names node. */
 bool fq_quant_keep_float(const fq_quantize_options *options, const char *node);
 

@@ -1041,12 +1041,38 @@ static fq_status unfuse_float_add_relu(fq_graph *graph, fq_error *err)
     return status;
 }
 
-fq_status fq_quantize_static_impl(fq_graph *graph, const fq_quantize_options *options,
+/* A private copy of the statistics for equalization to scale (NULL when it does not apply). */
+static fq_status equalize(fq_graph *graph, fq_quantize_options *options,
+                          fq_quantize_report *report, fq_calib_stats **copy, fq_error *err)
+{
+    *copy = NULL;
+    if (!options->equalize || options->stats == NULL)
+        return FQ_OK;
+    void *data = NULL;
+    size_t size = 0;
+    fq_status status = fq_calib_stats_serialize(options->stats, &data, &size, err);
+    if (status == FQ_OK)
+        status = fq_calib_stats_deserialize(data, size, copy, err);
+    fq_free(data);
+    int pairs = 0;
+    if (status == FQ_OK)
+        status = fq_quant_equalize_depthwise(graph, options, *copy, &pairs, err);
+    report->equalized = pairs;
+    options->stats = *copy;
+    return status;
+}
+
+fq_status fq_quantize_static_impl(fq_graph *graph, const fq_quantize_options *given,
                                   fq_quantize_report *report, fq_error *err)
 {
     rewrite rw;
     memset(&rw, 0, sizeof(rw)); /* rewrite_free runs whether or not rewrite_init did */
-    fq_status status = fuse_add_relu(graph, report, err);
+    fq_quantize_options local = *given;
+    const fq_quantize_options *options = &local;
+    fq_calib_stats *equalized = NULL;
+    fq_status status = equalize(graph, &local, report, &equalized, err);
+    if (status == FQ_OK)
+        status = fuse_add_relu(graph, report, err);
     if (status == FQ_OK)
         status = fq_graph_compact(graph, err);
     if (status == FQ_OK)
@@ -1058,6 +1084,7 @@ fq_status fq_quantize_static_impl(fq_graph *graph, const fq_quantize_options *op
     if (status == FQ_OK)
         status = rewrite_nodes(&rw, err);
     rewrite_free(&rw);
+    fq_calib_stats_free(equalized);
     if (status == FQ_OK)
         status = unfuse_float_add_relu(graph, err);
     if (status == FQ_OK)

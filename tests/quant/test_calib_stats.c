@@ -639,6 +639,41 @@ static void test_channel_sums_of_an_nchw_tensor_leave_out_non_finite(void **stat
     fq_calib_stats_free(stats);
 }
 
+static void test_channel_ranges_of_an_nchw_tensor_leave_out_non_finite(void **state)
+{
+    (void)state;
+    fq_calib_stats *stats = channel_value();
+    fq_value_stats *vs = &stats->values[0];
+    add_nchw(vs);
+    double lo, hi;
+    assert_true(fq_value_stats_channel_range(vs, 0, &lo, &hi));
+    assert_float_equal(lo, 0.0, 0.0);
+    assert_float_equal(hi, 11.0, 0.0);
+    assert_true(fq_value_stats_channel_range(vs, 2, &lo, &hi));
+    assert_float_equal(lo, 2.0, 0.0);
+    assert_float_equal(hi, 12.0, 0.0); /* the NaN (13's place) is left out */
+    assert_false(fq_value_stats_channel_range(vs, 3, &lo, &hi));
+    fq_calib_stats_free(stats);
+}
+
+static void test_scaling_a_channel_scales_its_sum_and_range(void **state)
+{
+    (void)state;
+    fq_calib_stats *stats = channel_value();
+    fq_value_stats *vs = &stats->values[0];
+    add_nchw(vs);
+    fq_value_stats_scale_channel(vs, 1, 4.0);
+    double mean, lo, hi;
+    assert_true(fq_value_stats_channel_mean(vs, 1, &mean));
+    assert_float_equal(mean, 4.0 * (1 + 2 + 11 + 12) / 4.0, 1e-12);
+    assert_true(fq_value_stats_channel_range(vs, 1, &lo, &hi));
+    assert_float_equal(lo, 4.0, 0.0);
+    assert_float_equal(hi, 48.0, 0.0);
+    assert_true(fq_value_stats_channel_range(vs, 0, &lo, &hi));
+    assert_float_equal(hi, 11.0, 0.0);
+    fq_calib_stats_free(stats);
+}
+
 static void test_another_channel_count_is_refused_naming_the_value(void **state)
 {
     (void)state;
@@ -666,7 +701,43 @@ static void test_channel_sums_survive_serialization(void **state)
     assert_int_equal(b->channels, 3);
     assert_memory_equal(a->channel_sum, b->channel_sum, 3 * sizeof(double));
     assert_memory_equal(a->channel_count, b->channel_count, 3 * sizeof(uint64_t));
+    assert_memory_equal(a->channel_min, b->channel_min, 3 * sizeof(double));
+    assert_memory_equal(a->channel_max, b->channel_max, 3 * sizeof(double));
     assert_int_equal(fq_calib_stats_memory_bytes(back), fq_calib_stats_memory_bytes(stats));
+    fq_free(data);
+    fq_calib_stats_free(back);
+    fq_calib_stats_free(stats);
+}
+
+/* Version 2 is version 3 without the f64 min and max of each channel record. */
+static void test_version_2_files_load_without_channel_ranges(void **state)
+{
+    (void)state;
+    fq_calib_stats *stats = channel_value();
+    add_nchw(&stats->values[0]);
+    void *data;
+    size_t size;
+    assert_int_equal(fq_calib_stats_serialize(stats, &data, &size, NULL), FQ_OK);
+    unsigned char *bytes = data;
+    size_t records = 24 + 4 + strlen("conv/out") + 6 * 8 + FQ_CALIB_BINS * 8 + 4;
+    assert_int_equal(size, records + 3 * 32);
+    for (int c = 0; c < 3; c++)
+        memmove(bytes + records + (size_t)c * 16, bytes + records + (size_t)c * 32, 16);
+    size = records + 3 * 16;
+    bytes[8] = 2;
+    fq_calib_stats *back = NULL;
+    fq_error err;
+    if (fq_calib_stats_deserialize(data, size, &back, &err) != FQ_OK)
+        fail_msg("%s", err.message);
+    const fq_value_stats *vs = &back->values[0];
+    assert_int_equal(vs->channels, 3);
+    assert_memory_equal(vs->channel_sum, stats->values[0].channel_sum, 3 * sizeof(double));
+    assert_null(vs->channel_min);
+    double lo, hi, mean;
+    assert_false(fq_value_stats_channel_range(vs, 0, &lo, &hi));
+    assert_true(fq_value_stats_channel_mean(vs, 0, &mean));
+    assert_int_equal(fq_calib_stats_memory_bytes(back),
+                     fq_calib_stats_memory_bytes(stats) - 3 * 2 * sizeof(double));
     fq_free(data);
     fq_calib_stats_free(back);
     fq_calib_stats_free(stats);
@@ -729,6 +800,9 @@ int main(void)
         cmocka_unit_test(test_another_channel_count_is_refused_naming_the_value),
         cmocka_unit_test(test_channel_sums_survive_serialization),
         cmocka_unit_test(test_version_1_files_load_without_channel_sums),
+        cmocka_unit_test(test_version_2_files_load_without_channel_ranges),
+        cmocka_unit_test(test_channel_ranges_of_an_nchw_tensor_leave_out_non_finite),
+        cmocka_unit_test(test_scaling_a_channel_scales_its_sum_and_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

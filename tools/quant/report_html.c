@@ -47,7 +47,8 @@ static void write_summary(FILE *f, const fq_tool_quantize_request *req,
     fprintf(f, "<tr><th>constants</th><td>%zu bytes before, %zu after</td></tr>\n",
             rep->weight_bytes_before, rep->weight_bytes_after);
     fprintf(f, "<tr><th>nodes</th><td>%d quantized, %d compute nodes kept float, %d saturated "
-            "biases</td></tr>\n", rep->quantized, rep->kept_float, rep->saturated_biases);
+            "biases, %d depthwise inputs equalized</td></tr>\n", rep->quantized, rep->kept_float,
+            rep->saturated_biases, rep->equalized);
     if (r->measured)
         fprintf(f, "<tr><th>outputs against float</th><td>%d inputs: cosine mean %.6f, min "
                 "%.6f; max |error| %.4g; SQNR %.2f dB</td></tr>\n", r->agreement.inputs,
