@@ -6,10 +6,11 @@
  * calling thread's CPU clock, which a loaded machine disturbs less.
  *
  *   qs8_conv_bench [--runs N] [--threads T] [--isa NAME] [--dw KERNEL] [--cpu-time 1]
- *                  [--layer TEXT]
+ *                  [--layer TEXT] [--stem KERNEL]
  *
  * --dw runs the depthwise layers on the named kernel of fq_qs8_dwconv3x3_kernels instead of
- * the selected one (all share one packed layout), to compare kernels in one process; --layer
+ * the selected one (all share one packed layout), to compare kernels in one process; --stem
+ * does the same for the layers on the stem path (fq_qs8_stemconv_kernels); --layer
  * runs only the layers whose label contains TEXT.
  */
 #include <stdio.h>
@@ -42,9 +43,18 @@ static const layer layers[] = {
     {"1x1 64->128 @40", 64, 128, 40, 1, 1, 1},
     {"head 3x3 s1 64->64 @80", 64, 64, 80, 3, 1, 1},
     {"head 3x3 s1 64->64 @20", 64, 64, 20, 3, 1, 1},
+    {"det_2.5g 3x3 s2 3->12 @640", 3, 12, 640, 3, 2, 1},
     {"det_2.5g 3x3 s1 12->12 @320", 12, 12, 320, 3, 1, 1},
     {"det_2.5g 3x3 s1 12->24 @320", 12, 24, 320, 3, 1, 1},
     {"det_2.5g 3x3 s1 24->24 @160", 24, 24, 160, 3, 1, 1},
+    {"det_2.5g 3x3 s2 24->48 @160", 24, 48, 160, 3, 2, 1},
+    {"det_2.5g 3x3 s1 48->48 @80", 48, 48, 80, 3, 1, 1},
+    {"det_2.5g 3x3 s1 48->48 @40", 48, 48, 40, 3, 1, 1},
+    {"det_2.5g 3x3 s1 80->80 @20", 80, 80, 20, 3, 1, 1},
+    {"det_2.5g 3x3 s1 24->64 @80", 24, 64, 80, 3, 1, 1},
+    {"det_2.5g head 3x3 64->2 @80", 64, 2, 80, 3, 1, 1},
+    {"det_2.5g head 3x3 64->8 @80", 64, 8, 80, 3, 1, 1},
+    {"det_2.5g head 3x3 64->20 @80", 64, 20, 80, 3, 1, 1},
 };
 
 static fq_qs8_conv_params layer_params(const layer *l)
@@ -117,6 +127,7 @@ static double thread_seconds(void)
 }
 
 static const char *dw_override;
+static const char *stem_override;
 static const char *layer_filter;
 static bool use_cpu_time;
 
@@ -127,6 +138,17 @@ static const fq_qs8_dwconv_kernel *dw_kernel(void)
     const fq_qs8_dwconv_kernel *all = fq_qs8_dwconv3x3_kernels(&count);
     for (int i = 0; dw_override != NULL && i < count; i++)
         if (strcmp(all[i].name, dw_override) == 0)
+            return &all[i];
+    return NULL;
+}
+
+/* The kernel named by --stem, or NULL. */
+static const fq_qs8_stemconv_kernel *stem_kernel(void)
+{
+    int count;
+    const fq_qs8_stemconv_kernel *all = fq_qs8_stemconv_kernels(&count);
+    for (int i = 0; stem_override != NULL && i < count; i++)
+        if (strcmp(all[i].name, stem_override) == 0)
             return &all[i];
     return NULL;
 }
@@ -172,6 +194,10 @@ static int bench_layer(const layer *l, fq_isa cap, int threads, fq_threadpool *p
         plan->dw = dw_kernel();
         snprintf(plan->name, sizeof(plan->name), "%s", plan->dw->name);
     }
+    if (plan->path == FQ_QS8_CONV_STEM && stem_kernel() != NULL) {
+        plan->stem = stem_kernel();
+        snprintf(plan->name, sizeof(plan->name), "%s", plan->stem->name);
+    }
     double gops = measure(plan, &o, pool, runs);
     printf("%-28s %-40s %2d thread%s %8.1f GOP/s\n", l->label, plan->name, threads,
            threads == 1 ? " " : "s", gops);
@@ -191,6 +217,8 @@ static int parse_args(int argc, char **argv, int *runs, int *threads, fq_isa *ca
             continue;
         else if (strcmp(argv[i], "--dw") == 0)
             dw_override = argv[i + 1];
+        else if (strcmp(argv[i], "--stem") == 0)
+            stem_override = argv[i + 1];
         else if (strcmp(argv[i], "--layer") == 0)
             layer_filter = argv[i + 1];
         else if (strcmp(argv[i], "--cpu-time") == 0)
@@ -206,6 +234,10 @@ static int parse_args(int argc, char **argv, int *runs, int *threads, fq_isa *ca
         fprintf(stderr, "qs8_conv_bench: no depthwise kernel is named %s\n", dw_override);
         return 1;
     }
+    if (stem_override != NULL && stem_kernel() == NULL) {
+        fprintf(stderr, "qs8_conv_bench: no stem kernel is named %s\n", stem_override);
+        return 1;
+    }
     return 0;
 }
 
@@ -215,7 +247,7 @@ int main(int argc, char **argv)
     fq_isa cap = FQ_ISA_AUTO;
     if (parse_args(argc, argv, &runs, &max_threads, &cap) != 0) {
         fprintf(stderr, "usage: qs8_conv_bench [--runs 1..%d] [--threads T] [--isa NAME] "
-                "[--dw KERNEL] [--cpu-time 1] [--layer TEXT]\n",
+                "[--dw KERNEL] [--cpu-time 1] [--layer TEXT] [--stem KERNEL]\n",
                 MAX_RUNS);
         return 2;
     }

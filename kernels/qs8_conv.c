@@ -65,8 +65,9 @@ static bool is_dwconv3x3(const fq_qs8_conv_params *p)
     return fq_qs8_dwconv3x3_check_shape(&s, NULL) == FQ_OK;
 }
 
-/* Layers the stem kernels take: one group, contiguous kernel rows of at most 16 bytes, and not
- * a plain pointwise layer (which runs the GEMM straight on the input). */
+/* Layers the stem kernels take: one group, contiguous kernel rows of at most
+ * FQ_QS8_STEMCONV_MAX_ROW_BYTES, and not a plain pointwise layer (which runs the GEMM straight
+ * on the input). */
 static bool is_stem(const fq_qs8_conv_params *p, fq_isa cap)
 {
     return p->groups == 1 && p->dilation_w == 1 && !is_pointwise(p) &&
@@ -185,11 +186,19 @@ static fq_status plan_dwconv(fq_qs8_conv_plan *plan, const int8_t *w, const int3
     return status;
 }
 
+/* Bytes the kernel rows of `count` pixels of one output row span together: the pixels are
+ * stride_w * in_channels bytes apart, and the last one reads `groups` groups. */
+static size_t stem_span(const fq_qs8_conv_plan *plan, size_t count)
+{
+    const fq_qs8_conv_params *p = &plan->p;
+    return (count - 1) * p->stride_w * p->in_channels + plan->stem_groups * 4;
+}
+
 static fq_status plan_stem(fq_qs8_conv_plan *plan, const int8_t *w, const int32_t *bias,
                            const float *multiplier, fq_isa cap, fq_error *err)
 {
     const fq_qs8_conv_params *p = &plan->p;
-    size_t groups = fq_qs8_stemconv_groups(p->kernel_w, p->in_channels);
+    size_t groups = fq_qs8_stemconv_groups(p->kernel_w, p->in_channels, p->out_channels);
     plan->path = FQ_QS8_CONV_STEM;
     plan->stem_groups = groups;
     plan->stem = fq_qs8_stemconv_select(cap);
@@ -198,9 +207,9 @@ static fq_status plan_stem(fq_qs8_conv_plan *plan, const int8_t *w, const int32_
     if (plan->packed == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "qs8 conv: cannot allocate packed weights");
     plan->block_pixels = STEM_BLOCK_PIXELS;
-    plan->slot_bytes = round_up(STEM_BLOCK_PIXELS * p->kernel_h *
-                                    (FQ_QS8_STEMCONV_MAX_ROW_BYTES + sizeof(uint8_t *)),
-                                FQ_ALIGNMENT);
+    plan->stem_rows_bytes = round_up(p->kernel_h * sizeof(uint8_t *), FQ_ALIGNMENT);
+    plan->stem_segment_bytes = round_up(stem_span(plan, STEM_BLOCK_PIXELS), FQ_ALIGNMENT);
+    plan->slot_bytes = plan->stem_rows_bytes + p->kernel_h * plan->stem_segment_bytes;
     snprintf(plan->name, sizeof(plan->name), "%s", plan->stem->name);
     return fq_qs8_stemconv_pack(p->out_channels, p->in_channels, p->kernel_h, p->kernel_w, w,
                                 bias, p->input_zero_point, multiplier, plan->packed, err);
@@ -392,41 +401,31 @@ static size_t stem_row_blocks(const fq_qs8_conv_params *p)
     return (p->out_width + STEM_BLOCK_PIXELS - 1) / STEM_BLOCK_PIXELS;
 }
 
-/* The kernel row at input row ih, columns iw0.. of image n staged at `stage` (`read` bytes): the
- * input zero point at padded taps. */
+/* The `span` bytes of input row ih of image n from column iw0 on (negative left of the
+ * image), copied to seg with the input zero point in the padding and past the row. */
 static const uint8_t *stem_stage(const fq_qs8_conv_params *p, const uint8_t *x, size_t n,
-                                 size_t ih, size_t iw0, size_t read, uint8_t *stage)
+                                 size_t ih, ptrdiff_t iw0, size_t span, uint8_t *seg)
 {
     size_t c = p->in_channels;
-    memset(stage, p->input_zero_point, read);
+    memset(seg, p->input_zero_point, span);
     if (ih >= p->in_height)
-        return stage;
-    const uint8_t *image_row = x + (n * p->in_height + ih) * p->in_width * c;
-    for (size_t kw = 0; kw < p->kernel_w; kw++) {
-        size_t iw = iw0 + kw;
-        if (iw < p->in_width)
-            memcpy(stage + kw * c, image_row + iw * c, c);
-    }
-    return stage;
+        return seg;
+    ptrdiff_t first = iw0 > 0 ? iw0 : 0;
+    ptrdiff_t end = iw0 + (ptrdiff_t)((span + c - 1) / c);
+    ptrdiff_t last = end < (ptrdiff_t)p->in_width ? end : (ptrdiff_t)p->in_width;
+    size_t offset = (size_t)(first - iw0) * c;
+    if (first >= last || offset >= span)
+        return seg;
+    size_t bytes = (size_t)(last - first) * c;
+    bytes = bytes < span - offset ? bytes : span - offset;
+    memcpy(seg + offset, x + ((n * p->in_height + ih) * p->in_width + (size_t)first) * c, bytes);
+    return seg;
 }
 
-/* [*first, *last): the pixels i < count of a stem block starting at output column ow0 whose
- * kernel row lies wholly inside the input row (first == last when none does). */
-static void stem_inside(const fq_qs8_conv_params *p, size_t ow0, size_t count, size_t *first,
-                        size_t *last)
-{
-    size_t s = p->stride_w, pad = p->pad_left;
-    size_t lo = (pad + s - 1) / s; /* first output column with iw0 >= 0 */
-    size_t hi = p->in_width + pad >= p->kernel_w ? (p->in_width + pad - p->kernel_w) / s + 1 : 0;
-    lo = lo > ow0 ? lo - ow0 : 0;
-    hi = hi > ow0 ? hi - ow0 : 0;
-    *last = hi < count ? hi : count;
-    *first = lo < *last ? lo : *last;
-}
-
-/* Stem block `block`: up to STEM_BLOCK_PIXELS pixels of one output row. A kernel row points
- * into the input when its taps all lie inside and the group-rounded read ends inside the
- * input; the others are staged. */
+/* Stem block `block`: up to STEM_BLOCK_PIXELS pixels of one output row, in one kernel call.
+ * A kernel row is read in place when the block's taps on it all lie inside the input row and
+ * the last pixel's rounded read ends inside the input; otherwise that row of the block is
+ * staged with its padding. */
 static void stem_block(const conv_job *job, size_t block, uint8_t *scratch)
 {
     const fq_qs8_conv_plan *plan = job->plan;
@@ -436,42 +435,29 @@ static void stem_block(const conv_job *job, size_t block, uint8_t *scratch)
     size_t ow0 = block % per_row * STEM_BLOCK_PIXELS;
     size_t count = p->out_width - ow0 < STEM_BLOCK_PIXELS ? p->out_width - ow0
                                                           : STEM_BLOCK_PIXELS;
-    size_t c = p->in_channels, kh_count = p->kernel_h, read = plan->stem_groups * 4;
-    size_t total = p->batch * p->in_height * p->in_width * c, step = p->stride_w * c;
+    size_t c = p->in_channels, span = stem_span(plan, count);
+    size_t total = p->batch * p->in_height * p->in_width * c;
+    ptrdiff_t iw0 = (ptrdiff_t)(ow0 * p->stride_w) - (ptrdiff_t)p->pad_left;
+    bool columns_inside = iw0 >= 0 && (size_t)iw0 + (count - 1) * p->stride_w + p->kernel_w <=
+                                          p->in_width;
     const uint8_t **rows = (const uint8_t **)(void *)scratch;
-    uint8_t *stage = scratch + STEM_BLOCK_PIXELS * kh_count * sizeof(uint8_t *);
-    size_t first, last;
-    stem_inside(p, ow0, count, &first, &last);
+    uint8_t *stage = scratch + plan->stem_rows_bytes;
 
-    for (size_t kh = 0; kh < kh_count; kh++) {
+    for (size_t kh = 0; kh < p->kernel_h; kh++) {
         size_t ih = oh * p->stride_h + kh * p->dilation_h - p->pad_top; /* wraps above */
-        size_t base = (n * p->in_height + ih) * p->in_width * c;      /* used when inside */
-        size_t iw0 = ow0 * p->stride_w - p->pad_left;                   /* wraps left */
-        /* The group-rounded read of the interior's last pixel ends inside the input. */
-        bool fast = ih < p->in_height && first < last &&
-                    base + (iw0 + (last - 1) * p->stride_w) * c + read <= total;
-        size_t lo = fast ? first : count, hi = fast ? last : count;
-        if (ih >= p->in_height) {
-            /* A row in the padding: one staged row of zero points serves every pixel. */
-            const uint8_t *pad = stem_stage(p, job->x, n, ih, 0, read,
-                                            stage + kh * FQ_QS8_STEMCONV_MAX_ROW_BYTES);
-            for (size_t i = 0; i < count; i++)
-                rows[i * kh_count + kh] = pad;
-            continue;
+        if (ih < p->in_height && columns_inside) {
+            size_t start = ((n * p->in_height + ih) * p->in_width + (size_t)iw0) * c;
+            if (start + span <= total) {
+                rows[kh] = job->x + start;
+                continue;
+            }
         }
-        for (size_t i = 0; i < count; i++) {
-            size_t slot = i * kh_count + kh;
-            if (i < lo || i >= hi)
-                rows[slot] = stem_stage(p, job->x, n, ih, iw0 + i * p->stride_w, read,
-                                        stage + slot * FQ_QS8_STEMCONV_MAX_ROW_BYTES);
-        }
-        for (size_t i = lo; i < hi; i++)
-            rows[i * kh_count + kh] = job->x + base + (iw0 + first * p->stride_w) * c +
-                                      (i - first) * step;
+        rows[kh] = stem_stage(p, job->x, n, ih, iw0, span,
+                              stage + kh * plan->stem_segment_bytes);
     }
     uint8_t *y = job->y + ((n * p->out_height + oh) * p->out_width + ow0) * p->out_channels;
-    plan->stem->ukernel(count, kh_count, plan->stem_groups, rows, plan->packed,
-                        p->out_channels, y, p->out_channels, &p->requant);
+    plan->stem->ukernel(count, p->kernel_h, plan->stem_groups, rows, p->stride_w * c,
+                        plan->packed, p->out_channels, y, p->out_channels, &p->requant);
 }
 
 static void conv_slot(void *ctx, size_t slot)

@@ -18,10 +18,13 @@
  *              workspace and multiplied by weights packed in OHWI order;
  *   dwconv3x3  depthwise 3x3 (groups = in_channels = out_channels), dilation 1, pads of at most
  *              2: fq_qs8_dwconv3x3_run one output row at a time;
- *   stem       one group, dilation_w 1 and kernel rows of at most 128 bytes (kernel_w *
- *              in_channels: a 3x3 conv on up to 42 channels), when the ISA has a kernel of
- *              kernels/qs8_stemconv.h: it reads the kernel rows in the input, staging only rows
- *              that touch the padding or the end of the input, in place of im2col.
+ *   stem       one group, dilation_w 1 and kernel rows of at most 256 bytes (kernel_w *
+ *              in_channels: a 3x3 conv on up to 85 channels), when the ISA has a kernel of
+ *              kernels/qs8_stemconv.h: per block of up to 64 pixels of one output row, one
+ *              kernel call reads each kernel row of the block in the input, pixel after pixel
+ *              stride_w * in_channels bytes apart, and stages (with its padding) only a row of
+ *              the block that touches the padding or whose last read would pass the end of the
+ *              input, in place of im2col.
  * NCHW layers (channels_last false) are transposed to NHWC into the workspace, and the output
  * back: correct, and slower than an NHWC layer.
  *
@@ -79,6 +82,8 @@ typedef struct fq_qs8_conv_plan {
     const fq_qs8_dwconv_kernel *dw;   /* dwconv3x3 */
     const fq_qs8_stemconv_kernel *stem; /* stem */
     size_t stem_groups;               /* stem: groups of 4 bytes per kernel row */
+    size_t stem_rows_bytes;           /* stem: the kernel-row pointers of a task's scratch */
+    size_t stem_segment_bytes;        /* stem: one staged kernel row of a block */
     void *packed;                     /* aligned: one packed block per group, or the dw tile */
     size_t group_packed_size;
     size_t block_pixels;              /* output pixels per task block (GEMM and stem paths) */

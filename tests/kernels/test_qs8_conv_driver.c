@@ -10,9 +10,11 @@
 
 enum { ROUNDS = 16 };
 
-/* SMALL_INPUT: dense with 1..48 input channels, a network's stem and the narrow layers after it
- * (kernel rows on both sides of the stem path's 128-byte limit). */
-typedef enum case_kind { DENSE, GROUPED, DEPTHWISE, SMALL_INPUT } case_kind;
+/* SMALL_INPUT: dense with 1..48 input channels, a network's stem and the narrow layers after it.
+ * WIDE: dense layers of 1..67 channels on rows of 60..200 pixels, so that the stem path cuts a
+ * row into several blocks, reads the inner ones in place and stages the edges and the reads
+ * that would run past the input. */
+typedef enum case_kind { DENSE, GROUPED, DEPTHWISE, SMALL_INPUT, WIDE } case_kind;
 
 typedef struct conv_case {
     fq_qs8_conv_params p;
@@ -38,7 +40,7 @@ static size_t random_kernel(void)
 
 static void random_channels(fq_qs8_conv_params *p, case_kind kind)
 {
-    if (kind == DENSE) {
+    if (kind == DENSE || kind == WIDE) {
         p->groups = 1;
         p->in_channels = (size_t)fq_test_rand_int(1, 67);
         p->out_channels = (size_t)fq_test_rand_int(1, 67);
@@ -56,12 +58,12 @@ static void random_channels(fq_qs8_conv_params *p, case_kind kind)
     }
 }
 
-static void random_geometry(fq_qs8_conv_params *p)
+static void random_geometry(fq_qs8_conv_params *p, case_kind kind)
 {
     do {
         p->batch = (size_t)fq_test_rand_int(1, 2);
-        p->in_height = (size_t)fq_test_rand_int(1, 10);
-        p->in_width = (size_t)fq_test_rand_int(1, 10);
+        p->in_height = (size_t)fq_test_rand_int(1, kind == WIDE ? 4 : 10);
+        p->in_width = (size_t)(kind == WIDE ? fq_test_rand_int(60, 200) : fq_test_rand_int(1, 10));
         p->kernel_h = random_kernel();
         p->kernel_w = fq_test_rand_int(0, 3) == 0 ? random_kernel() : p->kernel_h;
         p->stride_h = p->stride_w = (size_t)fq_test_rand_int(1, 2);
@@ -101,7 +103,7 @@ static void case_random(conv_case *c, case_kind kind)
 {
     memset(c, 0, sizeof(*c));
     random_channels(&c->p, kind);
-    random_geometry(&c->p);
+    random_geometry(&c->p, kind);
     if (kind == DEPTHWISE && fq_test_rand_int(0, 1) == 0) {
         /* Half the depthwise cases take the 3x3 kernel's shape. */
         c->p.kernel_h = c->p.kernel_w = 3;
@@ -231,6 +233,13 @@ static void test_small_input_matches_direct_loop(void **state)
     expect_matches_direct_loop(cap, SMALL_INPUT, 14);
 }
 
+static void test_wide_rows_match_direct_loop(void **state)
+{
+    fq_isa cap = *(const fq_isa *)*state;
+    qs8_require_isa(cap, fq_isa_name(cap));
+    expect_matches_direct_loop(cap, WIDE, 16);
+}
+
 /* Runs c's stem-path plan (made under FQ_ISA_AUTO) on `kernel` instead of the selected one;
  * false when this CPU has no SIMD stem kernel, so the plan is not on the stem path. */
 static bool run_stem_kernel(const conv_case *c, const fq_qs8_stemconv_kernel *kernel,
@@ -250,20 +259,19 @@ static bool run_stem_kernel(const conv_case *c, const fq_qs8_stemconv_kernel *ke
     return stem;
 }
 
-/* Every stem kernel, the portable twin included, on layers of 1..48 input channels. */
-static void test_every_stem_kernel_matches_direct_loop(void **state)
+/* Every stem kernel of this CPU, the portable twin included, on cases of `kind`. */
+static void expect_every_stem_kernel_matches(case_kind kind, unsigned long long seed)
 {
-    (void)state;
     if (fq_qs8_stemconv_select(FQ_ISA_AUTO) == NULL) {
         printf("skipping: this CPU has no SIMD stem kernel, so no plan takes the stem path\n");
         skip();
     }
     int count;
     const fq_qs8_stemconv_kernel *kernels = fq_qs8_stemconv_kernels(&count);
-    fq_test_seed(15);
+    fq_test_seed(seed);
     for (int round = 0; round < ROUNDS; round++) {
         conv_case c;
-        case_random(&c, SMALL_INPUT);
+        case_random(&c, kind);
         uint8_t *expected = qs8_alloc(c.y_size), *got = qs8_alloc(c.y_size);
         direct_conv(&c, expected);
         for (int i = 0; i < count; i++) {
@@ -277,6 +285,40 @@ static void test_every_stem_kernel_matches_direct_loop(void **state)
         fq_free_aligned(got);
         case_free(&c);
     }
+}
+
+static void test_every_stem_kernel_matches_direct_loop(void **state)
+{
+    (void)state;
+    expect_every_stem_kernel_matches(SMALL_INPUT, 15);
+}
+
+/* Output channels 1..67: full panels in steps of 3, 2 and 1, and tails of every split. */
+static void test_every_stem_kernel_matches_on_dense_layers(void **state)
+{
+    (void)state;
+    expect_every_stem_kernel_matches(DENSE, 17);
+}
+
+static void test_every_stem_kernel_matches_on_wide_rows(void **state)
+{
+    (void)state;
+    expect_every_stem_kernel_matches(WIDE, 18);
+}
+
+/* The tail panel's split: t channels left over 16 share the lanes with S groups each. */
+static void test_stem_tail_split_fills_the_lanes(void **state)
+{
+    (void)state;
+    static const size_t channels[] = {16, 32, 12, 28, 1, 2, 3, 4, 5, 8, 24, 40, 50, 66};
+    static const size_t splits[] = {1, 1, 1, 1, 8, 8, 4, 4, 2, 2, 2, 2, 8, 8};
+    for (size_t i = 0; i < sizeof(channels) / sizeof(channels[0]); i++)
+        assert_int_equal(fq_qs8_stemconv_split(channels[i]), splits[i]);
+    /* A 3x3 row of 64 channels is 48 groups; of 3 channels, 3 groups rounded to the split. */
+    assert_int_equal(fq_qs8_stemconv_groups(3, 64, 2), 48);
+    assert_int_equal(fq_qs8_stemconv_groups(3, 3, 16), 3);
+    assert_int_equal(fq_qs8_stemconv_groups(3, 3, 2), 8);
+    assert_int_equal(fq_qs8_stemconv_groups(3, 3, 20), 4);
 }
 
 /* A case of fixed geometry: c channels in, m out, k x k kernel. */
@@ -325,8 +367,8 @@ static void test_strided_3x3_runs_im2col(void **state)
     fq_test_seed(22);
     conv_case c;
     char name[96];
-    /* 48 channels: kernel rows of 144 bytes, past the stem path's limit. */
-    case_fixed(&c, 48, 32, 1, 3, 2, 1, true);
+    /* 96 channels: kernel rows of 288 bytes, past the stem path's limit. */
+    case_fixed(&c, 96, 32, 1, 3, 2, 1, true);
     assert_int_equal(planned_path(&c, name, sizeof(name)), FQ_QS8_CONV_IM2COL);
     assert_non_null(strstr(name, "(im2col)"));
     case_free(&c);
@@ -344,6 +386,24 @@ static void test_stem_3x3_on_3_channels_runs_the_stem_kernel(void **state)
     conv_case c;
     char name[96];
     case_fixed(&c, 3, 16, 1, 3, 2, 1, true);
+    assert_int_equal(planned_path(&c, name, sizeof(name)), FQ_QS8_CONV_STEM);
+    assert_string_equal(name, stem->name);
+    case_free(&c);
+}
+
+static void test_dense_3x3_on_48_channels_runs_the_stem_kernel(void **state)
+{
+    (void)state;
+    const fq_qs8_stemconv_kernel *stem = fq_qs8_stemconv_select(FQ_ISA_AUTO);
+    if (stem == NULL) {
+        printf("skipping: this CPU has no SIMD stem kernel\n");
+        skip();
+    }
+    fq_test_seed(29);
+    conv_case c;
+    char name[96];
+    /* Kernel rows of 144 bytes, inside the stem path's limit. */
+    case_fixed(&c, 48, 48, 1, 3, 1, 1, true);
     assert_int_equal(planned_path(&c, name, sizeof(name)), FQ_QS8_CONV_STEM);
     assert_string_equal(name, stem->name);
     case_free(&c);
@@ -463,6 +523,8 @@ int main(void)
                      test_depthwise_matches_direct_loop, cap);
         qs8_test_add(&list, "small_input_matches_direct_loop", name,
                      test_small_input_matches_direct_loop, cap);
+        qs8_test_add(&list, "wide_rows_match_direct_loop", name,
+                     test_wide_rows_match_direct_loop, cap);
     }
     qs8_test_add(&list, "pointwise_runs_the_gemm_on_input_rows", NULL,
                  test_pointwise_runs_the_gemm_on_input_rows, NULL);
@@ -471,6 +533,14 @@ int main(void)
                  test_stem_3x3_on_3_channels_runs_the_stem_kernel, NULL);
     qs8_test_add(&list, "every_stem_kernel_matches_direct_loop", NULL,
                  test_every_stem_kernel_matches_direct_loop, NULL);
+    qs8_test_add(&list, "every_stem_kernel_matches_on_dense_layers", NULL,
+                 test_every_stem_kernel_matches_on_dense_layers, NULL);
+    qs8_test_add(&list, "every_stem_kernel_matches_on_wide_rows", NULL,
+                 test_every_stem_kernel_matches_on_wide_rows, NULL);
+    qs8_test_add(&list, "stem_tail_split_fills_the_lanes", NULL,
+                 test_stem_tail_split_fills_the_lanes, NULL);
+    qs8_test_add(&list, "dense_3x3_on_48_channels_runs_the_stem_kernel", NULL,
+                 test_dense_3x3_on_48_channels_runs_the_stem_kernel, NULL);
     qs8_test_add(&list, "depthwise_3x3_selects_the_dwconv_kernel", NULL,
                  test_depthwise_3x3_selects_the_dwconv_kernel, NULL);
     qs8_test_add(&list, "depthwise_5x5_runs_im2col_per_group", NULL,

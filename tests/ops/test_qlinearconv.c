@@ -634,7 +634,7 @@ static void start_fixed_layer(fq_harness *h, random_layer *l, int64_t k, bool nh
     fq_test_seed(5);
     layer_random(l, ANY_SHAPE);
     l->group = 1;
-    l->c = 48; /* kernel rows of 3 x 48 bytes: past the stem path (at most 128), on im2col */
+    l->c = 96; /* kernel rows of 3 x 96 bytes: past the stem path (at most 256), on im2col */
     l->m = 24;
     l->kh = l->kw = k;
     l->h = l->w = 8;
