@@ -79,8 +79,12 @@ size_t fq_ref_resize2d_f32_workspace_size(const fq_resize2d_f32_params *p)
     return (size_t)p->out_w * sizeof(axis_tap);
 }
 
-static float sample(const float *xp, int64_t in_w, axis_tap row, axis_tap col)
+static float sample(const fq_resize2d_f32_params *p, const float *xp, axis_tap row,
+                    axis_tap col)
 {
+    int64_t in_w = p->in_w;
+    if (p->mode == FQ_RESIZE_NEAREST)
+        return xp[row.first * in_w + col.first];
     const float *top = xp + row.first * in_w;
     const float *bottom = xp + row.second * in_w;
     float upper = top[col.first] + col.weight * (top[col.second] - top[col.first]);
@@ -101,7 +105,14 @@ void fq_ref_resize2d_f32(const fq_resize2d_f32_params *p, const float *x, float 
         for (int64_t oh = 0; oh < p->out_h; oh++) {
             axis_tap row = axis_tap_at(p, oh, p->scale_h, p->in_h, p->length_h);
             for (int64_t ow = 0; ow < p->out_w; ow++)
-                yp[oh * p->out_w + ow] = sample(xp, p->in_w, row, cols[ow]);
+                yp[oh * p->out_w + ow] = sample(p, xp, row, cols[ow]);
         }
     }
+}
+
+int64_t fq_ref_resize2d_nearest_index(const fq_resize2d_f32_params *p, int axis, int64_t at)
+{
+    if (axis == 0)
+        return axis_tap_at(p, at, p->scale_h, p->in_h, p->length_h).first;
+    return axis_tap_at(p, at, p->scale_w, p->in_w, p->length_w).first;
 }

@@ -12,7 +12,7 @@
  * round_prefer_ceil, floor, ceil, or "simple": floor when s >= 1, ceil when s < 1, as Upsample
  * and Resize-10 do) and clamps the index to [0, in - 1]. Linear mode clamps the coordinate to
  * [0, in - 1] and interpolates between the two neighbouring samples, first along the width, then
- * along the height. Arithmetic is in float. */
+ * along the height. Arithmetic is in float. Nearest mode copies the sample, bits and all. */
 #ifndef FQ_KERNELS_REF_F32_RESIZE2D_REF_H
 #define FQ_KERNELS_REF_F32_RESIZE2D_REF_H
 
@@ -56,5 +56,9 @@ size_t fq_ref_resize2d_f32_workspace_size(const fq_resize2d_f32_params *p);
 
 void fq_ref_resize2d_f32(const fq_resize2d_f32_params *p, const float *x, float *y,
                          void *workspace);
+
+/* In nearest mode: the input row (axis 0) or column (axis 1) that output row or column `at`
+ * copies. */
+int64_t fq_ref_resize2d_nearest_index(const fq_resize2d_f32_params *p, int axis, int64_t at);
 
 #endif

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "f32_maxpool.h"
+#include "f32_pool.h"
+#include "qu8_pool.h"
 
 #include "ops/op_qlinear.h"
 #include "ops/op_util.h"
@@ -125,25 +127,43 @@ fq_status fq_maxpool_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return status;
 }
 
-/* The state is the chosen kernel (static data, nothing to release), or NULL: the reference. */
+/* u8 NCHW input runs the reference (no state). NHWC input gets the max kernel and one row
+ * buffer of its driver (qu8_pool.h) per thread. */
+static fq_status prepare_u8(const fq_graph *graph, const fq_node *node,
+                            const fq_kernel_config *config, void **state, size_t *workspace,
+                            fq_error *err)
+{
+    fq_qu8_pool_params p;
+    fq_shape out;
+    fq_status status = maxpool_u8_plan(graph, node, &p, &out, err);
+    if (status != FQ_OK || !p.channels_last)
+        return status;
+    *state = (void *)fq_qu8_maxpool_select(config->isa_cap);
+    *workspace = (size_t)fq_threadpool_size(config->pool) * fq_qu8_maxpool2d_nhwc_buffer_size(&p);
+    return FQ_OK;
+}
+
+/* The state is the chosen kernel (static data, nothing to release): for u8 NHWC input a
+ * fq_qu8_maxpool_kernel, for f32 an fq_f32_maxpool_kernel; NULL runs the reference. */
 fq_status fq_maxpool_prepare(const fq_graph *graph, const fq_node *node,
                              const fq_kernel_config *config, void **state, size_t *workspace,
                              fq_error *err)
 {
-    fq_pool2d_f32_params p;
     *state = NULL;
     *workspace = 0;
     if (is_u8_pool(graph, node))
-        return FQ_OK; /* the u8 reference runs without a state */
+        return prepare_u8(graph, node, config, state, workspace, err);
+    fq_pool2d_f32_params p;
     fq_status status = pool_params(graph, node, &p, err);
     if (status == FQ_OK)
         *state = (void *)fq_f32_maxpool_select(config->isa_cap, &p);
     return status;
 }
 
+/* Both kernel structs start with the name. */
 const char *fq_maxpool_kernel_name(const void *state)
 {
-    return ((const fq_f32_maxpool_kernel *)state)->name;
+    return *(const char *const *)state;
 }
 
 typedef struct maxpool_job {
@@ -161,6 +181,28 @@ static void maxpool_plane(void *ctx, size_t index)
                          job->y + (int64_t)index * p->out_h * p->out_w);
 }
 
+/* The u8 NHWC pool's rows in one contiguous range per task, each task with its own row buffer
+ * (the workspace holds one per thread). */
+typedef struct maxpool_u8_job {
+    const fq_qu8_maxpool_kernel *kernel;
+    const fq_qu8_pool_params *p;
+    const uint8_t *x;
+    uint8_t *y;
+    int64_t rows;
+    size_t tasks;
+    uint8_t *buffers;
+    size_t buffer_size;
+} maxpool_u8_job;
+
+static void maxpool_u8_rows(void *ctx, size_t index)
+{
+    const maxpool_u8_job *job = ctx;
+    int64_t begin = job->rows * (int64_t)index / (int64_t)job->tasks;
+    int64_t end = job->rows * (int64_t)(index + 1) / (int64_t)job->tasks;
+    fq_qu8_maxpool2d_nhwc_rows(job->kernel, job->p, job->x, job->y, begin, end,
+                               job->buffers + index * job->buffer_size);
+}
+
 static fq_status maxpool_u8_exec(const fq_exec_ctx *ctx)
 {
     fq_qu8_pool_params p;
@@ -168,11 +210,29 @@ static fq_status maxpool_u8_exec(const fq_exec_ctx *ctx)
     fq_status status = maxpool_u8_plan(ctx->graph, ctx->node, &p, &out, ctx->err);
     if (status != FQ_OK)
         return status;
-    /* NHWC keeps each tap's channels contiguous: the channel-inner loop (same bytes) */
-    if (p.channels_last)
-        fq_qu8_maxpool2d_nhwc__scalar(&p, ctx->inputs[0].data, ctx->outputs[0].data);
-    else
+    if (!p.channels_last) {
         fq_qu8_maxpool2d_ref(&p, ctx->inputs[0].data, ctx->outputs[0].data);
+        return FQ_OK;
+    }
+
+    /* Without a state (constant folding) or a row buffer, the portable NHWC kernel: every
+     * kernel gives the same bytes. */
+    size_t buffer_size = fq_qu8_maxpool2d_nhwc_buffer_size(&p);
+    size_t threads = (size_t)fq_threadpool_size(ctx->pool);
+    size_t buffers = buffer_size > 0 ? ctx->workspace_size / buffer_size : 0;
+    if (ctx->state == NULL || buffers == 0) {
+        fq_qu8_maxpool2d_nhwc__scalar(&p, ctx->inputs[0].data, ctx->outputs[0].data);
+        return FQ_OK;
+    }
+
+    maxpool_u8_job job = {.kernel = ctx->state, .p = &p, .x = ctx->inputs[0].data,
+                          .y = ctx->outputs[0].data, .buffers = ctx->workspace,
+                          .buffer_size = buffer_size};
+    job.rows = p.channels > 0 ? p.window.planes / p.channels * p.window.out_h : 0;
+    job.tasks = threads < buffers ? threads : buffers;
+    if ((int64_t)job.tasks > job.rows)
+        job.tasks = (size_t)job.rows;
+    fq_threadpool_parallel_for(ctx->pool, job.tasks, maxpool_u8_rows, &job);
     return FQ_OK;
 }
 
@@ -209,13 +269,54 @@ fq_status fq_avgpool_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return status;
 }
 
+/* The state is the kernel of fq_f32_avgpool_select (a static table entry), or NULL: the
+ * reference. */
+fq_status fq_avgpool_prepare(const fq_graph *graph, const fq_node *node,
+                             const fq_kernel_config *config, void **state, size_t *workspace,
+                             fq_error *err)
+{
+    fq_pool2d_f32_params p;
+    *state = NULL;
+    *workspace = 0;
+    fq_status status = pool_params(graph, node, &p, err);
+    if (status == FQ_OK)
+        *state = (void *)fq_f32_avgpool_select(config->isa_cap, &p);
+    return status;
+}
+
+const char *fq_avgpool_kernel_name(const void *state)
+{
+    return ((const fq_f32_avgpool_kernel *)state)->name;
+}
+
+typedef struct avgpool_job {
+    const fq_f32_avgpool_kernel *kernel;
+    const fq_pool2d_f32_params *p;
+    const float *x;
+    float *y;
+} avgpool_job;
+
+static void avgpool_plane(void *ctx, size_t index)
+{
+    const avgpool_job *job = ctx;
+    const fq_pool2d_f32_params *p = job->p;
+    job->kernel->ukernel(p, job->x + (int64_t)index * p->in_h * p->in_w,
+                         job->y + (int64_t)index * p->out_h * p->out_w);
+}
+
 fq_status fq_avgpool_exec(const fq_exec_ctx *ctx)
 {
     fq_pool2d_f32_params p;
     fq_status status = pool_params(ctx->graph, ctx->node, &p, ctx->err);
-    if (status == FQ_OK)
+    if (status != FQ_OK)
+        return status;
+    if (ctx->state == NULL) {
         fq_ref_avgpool2d_f32(&p, ctx->inputs[0].data, ctx->outputs[0].data);
-    return status;
+        return FQ_OK;
+    }
+    avgpool_job job = {ctx->state, &p, ctx->inputs[0].data, ctx->outputs[0].data};
+    fq_threadpool_parallel_for(ctx->pool, (size_t)p.planes, avgpool_plane, &job);
+    return FQ_OK;
 }
 
 fq_status fq_global_pool_infer(fq_graph *graph, fq_node *node, fq_error *err)

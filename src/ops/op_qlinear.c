@@ -10,6 +10,7 @@
 #include "ops/ops_tensor.h"
 #include "ops/registry.h"
 #include "qu8_add.h"
+#include "qu8_pool.h"
 #include "ref/qu8_add_ref.h"
 #include "ref/qu8_matmul_ref.h"
 #include "ref/qu8_pool2d_nhwc.h"
@@ -365,6 +366,48 @@ static void pool_requant(const fq_exec_ctx *ctx, fq_qu8_pool_params *p)
     p->y_zero = zero_of(ctx, POOL_Y_ZERO);
 }
 
+/* The state is the kernel of fq_qu8_avgpool_select (a static table entry) when the driver
+ * takes the node's window (NHWC, at most FQ_QU8_AVGPOOL_MAX_TAPS taps); otherwise NULL and exec
+ * runs the reference. Every kernel gives the same bytes. */
+static fq_status qavgpool_prepare(const fq_graph *graph, const fq_node *node,
+                                  const fq_kernel_config *config, void **state,
+                                  size_t *workspace, fq_error *err)
+{
+    fq_qu8_pool_params p;
+    fq_shape out;
+    *state = NULL;
+    *workspace = 0;
+    fq_status status = qavgpool_plan(graph, node, &p, &out, err);
+    if (status == FQ_OK && fq_qu8_avgpool2d_nhwc_takes(&p))
+        *state = (void *)fq_qu8_avgpool_select(config->isa_cap);
+    return status;
+}
+
+static const char *qavgpool_kernel_name(const void *state)
+{
+    return ((const fq_qu8_avgpool_kernel *)state)->name;
+}
+
+/* Output rows per task: enough work to outweigh handing a task out. */
+enum { QPOOL_ROWS_PER_TASK = 4 };
+
+typedef struct qavgpool_job {
+    const fq_qu8_avgpool_kernel *kernel;
+    const fq_qu8_pool_params *p;
+    const uint8_t *x;
+    uint8_t *y;
+    int64_t rows;
+} qavgpool_job;
+
+static void qavgpool_rows(void *ctx, size_t index)
+{
+    const qavgpool_job *job = ctx;
+    int64_t begin = (int64_t)index * QPOOL_ROWS_PER_TASK;
+    int64_t end = begin + QPOOL_ROWS_PER_TASK < job->rows ? begin + QPOOL_ROWS_PER_TASK
+                                                          : job->rows;
+    fq_qu8_avgpool2d_nhwc_rows(job->kernel, job->p, job->x, job->y, begin, end);
+}
+
 static fq_status qavgpool_exec(const fq_exec_ctx *ctx)
 {
     fq_qu8_pool_params p;
@@ -373,10 +416,21 @@ static fq_status qavgpool_exec(const fq_exec_ctx *ctx)
     if (status != FQ_OK)
         return status;
     pool_requant(ctx, &p);
-    if (p.channels_last)
-        fq_qu8_avgpool2d_nhwc__scalar(&p, ctx->inputs[POOL_X].data, ctx->outputs[0].data);
-    else
-        fq_qu8_avgpool2d_ref(&p, ctx->inputs[POOL_X].data, ctx->outputs[0].data);
+    const uint8_t *x = ctx->inputs[POOL_X].data;
+    uint8_t *y = ctx->outputs[0].data;
+    if (!p.channels_last) {
+        fq_qu8_avgpool2d_ref(&p, x, y);
+        return FQ_OK;
+    }
+    if (ctx->state == NULL) {
+        fq_qu8_avgpool2d_nhwc__scalar(&p, x, y);
+        return FQ_OK;
+    }
+
+    int64_t rows = p.channels > 0 ? p.window.planes / p.channels * p.window.out_h : 0;
+    qavgpool_job job = {ctx->state, &p, x, y, rows};
+    size_t tasks = (size_t)((rows + QPOOL_ROWS_PER_TASK - 1) / QPOOL_ROWS_PER_TASK);
+    fq_threadpool_parallel_for(ctx->pool, tasks, qavgpool_rows, &job);
     return FQ_OK;
 }
 
@@ -594,7 +648,8 @@ const fq_op_info fq_ops_qlinear[] = {
      .exec = qadd_exec, .flops = fq_op_output_numel, .prepare = qadd_prepare,
      .kernel_name = qadd_kernel_name},
     {.name = "QLinearAveragePool", .min_opset = 1, .max_opset = 99, .infer = qavgpool_infer,
-     .exec = qavgpool_exec, .flops = fq_op_output_numel},
+     .exec = qavgpool_exec, .flops = fq_op_output_numel, .prepare = qavgpool_prepare,
+     .kernel_name = qavgpool_kernel_name},
     {.name = "QLinearGlobalAveragePool", .min_opset = 1, .max_opset = 99,
      .infer = qglobal_infer, .exec = qglobal_exec, .flops = fq_op_output_numel},
     {.name = "QLinearMatMul", .min_opset = 10, .max_opset = 17, .infer = qmatmul_infer,

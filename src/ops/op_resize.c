@@ -6,10 +6,12 @@
 #include <math.h>
 #include <string.h>
 
+#include "any_resize2d_nearest.h"
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
 #include "ref/f32_resize2d_ref.h"
 #include "ref/qu8_resize2d_ref.h"
+#include "runtime/threadpool.h"
 
 typedef struct resize_plan {
     fq_resize2d_f32_params params;
@@ -332,11 +334,53 @@ fq_status fq_upsample_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return status;
 }
 
-static size_t plan_workspace(const resize_plan *plan)
+static size_t reference_workspace(const resize_plan *plan)
 {
     if (plan->dtype == FQ_DTYPE_U8)
         return fq_qu8_resize2d_workspace_size(&plan->params);
     return fq_ref_resize2d_f32_workspace_size(&plan->params);
+}
+
+/* Nearest mode copies through index tables (any_resize2d_nearest.h), which need room of their
+ * own. */
+static size_t plan_workspace(const resize_plan *plan)
+{
+    size_t reference = reference_workspace(plan);
+    if (plan->params.mode != FQ_RESIZE_NEAREST)
+        return reference;
+    size_t nearest = fq_resize2d_nearest_workspace_size(&plan->params);
+    return nearest > reference ? nearest : reference;
+}
+
+/* Output rows per task of the nearest copy. */
+enum { NEAREST_ROWS_PER_TASK = 16 };
+
+typedef struct nearest_job {
+    const fq_resize2d_nearest_plan *plan;
+    const void *x;
+    void *y;
+    int64_t rows;
+} nearest_job;
+
+static void nearest_rows(void *ctx, size_t index)
+{
+    const nearest_job *job = ctx;
+    int64_t begin = (int64_t)index * NEAREST_ROWS_PER_TASK;
+    int64_t end = begin + NEAREST_ROWS_PER_TASK < job->rows ? begin + NEAREST_ROWS_PER_TASK
+                                                            : job->rows;
+    fq_resize2d_nearest_rows(job->plan, job->x, job->y, begin, end);
+}
+
+static void run_nearest(const fq_exec_ctx *ctx, const resize_plan *plan)
+{
+    size_t element = plan->dtype == FQ_DTYPE_U8 ? 1 : sizeof(float);
+    fq_resize2d_nearest_plan nearest;
+    fq_resize2d_nearest_plan_init(&plan->params, element * (size_t)plan->inner, ctx->workspace,
+                                  &nearest);
+    nearest_job job = {&nearest, ctx->inputs[0].data, ctx->outputs[0].data,
+                       plan->params.planes * plan->params.out_h};
+    size_t tasks = (size_t)((job.rows + NEAREST_ROWS_PER_TASK - 1) / NEAREST_ROWS_PER_TASK);
+    fq_threadpool_parallel_for(ctx->pool, tasks, nearest_rows, &job);
 }
 
 size_t fq_resize_workspace_size(const fq_graph *graph, const fq_node *node)
@@ -356,6 +400,10 @@ fq_status fq_resize_exec(const fq_exec_ctx *ctx)
     if (ctx->workspace_size < plan_workspace(&plan))
         return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
                            "too small", ctx->workspace_size);
+    if (plan.params.mode == FQ_RESIZE_NEAREST) {
+        run_nearest(ctx, &plan);
+        return FQ_OK;
+    }
     if (plan.dtype == FQ_DTYPE_U8) {
         fq_qu8_resize2d_ref(&plan.params, plan.inner, ctx->inputs[0].data,
                             ctx->outputs[0].data, ctx->workspace);

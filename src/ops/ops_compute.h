@@ -56,6 +56,10 @@ fq_status fq_maxpool_prepare(const fq_graph *graph, const fq_node *node,
 const char *fq_maxpool_kernel_name(const void *state);
 fq_status fq_avgpool_infer(fq_graph *graph, fq_node *node, fq_error *err);
 fq_status fq_avgpool_exec(const fq_exec_ctx *ctx);
+fq_status fq_avgpool_prepare(const fq_graph *graph, const fq_node *node,
+                             const fq_kernel_config *config, void **state, size_t *workspace,
+                             fq_error *err);
+const char *fq_avgpool_kernel_name(const void *state);
 fq_status fq_global_pool_infer(fq_graph *graph, fq_node *node, fq_error *err);
 fq_status fq_global_avgpool_exec(const fq_exec_ctx *ctx);
 fq_status fq_global_maxpool_exec(const fq_exec_ctx *ctx);
