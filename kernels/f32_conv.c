@@ -1,5 +1,5 @@
-/* fp32 convolution plans: pointwise GEMM, im2col GEMM with panels built in the workspace, and
- * depthwise planes, and tap-by-tap GEMM over padded planes (see f32_conv.h). */
+/* fp32 convolution plans: pointwise GEMM, im2col GEMM with panels built in the workspace,
+ * depthwise planes, and offset-table GEMM over padded planes (taps; see f32_conv.h). */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,20 +110,25 @@ static fq_status plan_gemm(fq_f32_conv_plan *plan, const conv_weights *cw, fq_is
     return FQ_OK;
 }
 
-/* Depth rows per block of the taps path: the input channels (at least 8) split into equal
- * blocks of at most 256, or 0 when they are fewer or no such split exists. With fewer channels
- * a block per tap is too short to amortize the tile's loads and stores: im2col does better. */
-static int64_t tap_block(int64_t channels)
+/* The taps path needs the offset-table form of the kernel for the weights' precision. fp16
+ * weights take it from 8 input channels on; below that they stay on im2col. */
+static bool uses_taps(const fq_conv2d_f32_params *p, const conv_weights *cw, fq_isa cap)
 {
-    int64_t blocks = (channels + 255) / 256;
-    return channels >= 8 && channels % blocks == 0 ? channels / blocks : 0;
+    if (p->groups != 1 || p->kernel_h * p->kernel_w == 1 || p->stride_h != p->stride_w ||
+        (p->stride_w != 1 && p->stride_w != 2) || p->dilation_h != 1 || p->dilation_w != 1)
+        return false;
+    const fq_f32_gemm_kernel *kernel = gemm_kernel(cw, cap, p->out_channels);
+    if (cw->f16 != NULL)
+        return kernel->ukernel_f16w_offsets != NULL && p->in_channels >= 8;
+    return kernel->ukernel_offsets != NULL;
 }
 
-static bool uses_taps(const fq_conv2d_f32_params *p)
+/* Depth rows per block of the taps path: the depth split into equal blocks of at most 256
+ * rows (the last one shorter). */
+static int64_t taps_block(int64_t depth)
 {
-    return p->groups == 1 && p->kernel_h * p->kernel_w > 1 && p->stride_h == p->stride_w &&
-           (p->stride_w == 1 || p->stride_w == 2) && p->dilation_h == 1 &&
-           p->dilation_w == 1 && tap_block(p->in_channels) > 0;
+    int64_t blocks = (depth + 255) / 256;
+    return (depth + blocks - 1) / blocks;
 }
 
 static size_t round16(size_t floats)
@@ -131,32 +136,23 @@ static size_t round16(size_t floats)
     return (floats + 15) & ~(size_t)15;
 }
 
-/* The weights reordered tap-major (row o, column tap * in_channels + c) and packed; the
- * reordering moves elements of either precision as bytes. */
-static fq_status pack_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_error *err)
+enum { TAPS_BAND_BYTES = 192 * 1024 };
+
+/* Output rows per band of the taps path (see run_taps): the band's planes, every phase and
+ * channel with the kernel's halo of rows, fit in TAPS_BAND_BYTES, so they stay in L2 while
+ * its panels read them; with several threads, bands are at most a quarter of a thread's rows
+ * so the load balances. Bands only change which rows a task copies: the sums are the same. */
+static int64_t taps_band_rows(const fq_conv2d_f32_params *p, int64_t padded_w, int slots)
 {
-    const fq_conv2d_f32_params *p = &plan->p;
-    int64_t taps = p->kernel_h * p->kernel_w;
-    int64_t depth = taps * p->in_channels;
-    size_t size = cw->f16 != NULL ? sizeof(uint16_t) : sizeof(float);
-    const char *w = cw->f16 != NULL ? (const void *)cw->f16 : (const void *)cw->f32;
-    char *tw = fq_malloc((size_t)(p->out_channels * depth) * size);
-    if (tw == NULL)
-        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate reordered weights");
-    for (int64_t o = 0; o < p->out_channels; o++)
-        for (int64_t c = 0; c < p->in_channels; c++)
-            for (int64_t t = 0; t < taps; t++)
-                memcpy(tw + (size_t)(o * depth + t * p->in_channels + c) * size,
-                       w + (size_t)((o * p->in_channels + c) * taps + t) * size, size);
-    conv_weights reordered = {.bias = cw->bias};
-    if (cw->f16 != NULL)
-        reordered.f16 = (const uint16_t *)(const void *)tw;
-    else
-        reordered.f32 = (const float *)(const void *)tw;
-    fq_status status = pack_rows(&plan->tap_kernel, &reordered, 0, p->out_channels, depth, depth,
-                                 &plan->packed[0], err);
-    fq_free(tw);
-    return status;
+    int64_t s = p->stride_w, halo = (p->kernel_h - 1) / s;
+    int64_t row_bytes = s * s * p->in_channels * padded_w * (int64_t)sizeof(float);
+    int64_t rows = TAPS_BAND_BYTES / row_bytes - halo;
+    if (slots > 1) {
+        int64_t balanced = (p->out_h + 4 * slots - 1) / (4 * slots);
+        rows = rows < balanced ? rows : balanced;
+    }
+    rows = rows < p->out_h ? rows : p->out_h;
+    return rows > 1 ? rows : 1;
 }
 
 /* Floats per task of the taps path: a tile of C for panels that straddle output rows. */
@@ -166,29 +162,53 @@ static size_t tap_slot_floats(const fq_f32_conv_plan *plan)
     return round16((size_t)((plan->p.out_channels + k->mr - 1) / k->mr * k->mr * k->nr));
 }
 
+/* Where depth row k of X starts in the planes, relative to the first plane (see taps_job
+ * below). Rows follow the OIHW weights: channel c = k / taps, tap t = k % taps. */
+static fq_status plan_tap_offsets(fq_f32_conv_plan *plan, fq_error *err)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t s = p->stride_w, taps = p->kernel_h * p->kernel_w;
+    plan->tap_offsets = fq_malloc((size_t)(taps * p->in_channels) * sizeof(ptrdiff_t));
+    if (plan->tap_offsets == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate the taps' offset table");
+    for (int64_t k = 0; k < taps * p->in_channels; k++) {
+        int64_t c = k / taps, kh = k % taps / p->kernel_w, kw = k % p->kernel_w;
+        int64_t phase = kh % s * s + kw % s;
+        plan->tap_offsets[k] = (ptrdiff_t)((phase * p->in_channels + c) * plan->plane_stride +
+                                           kh / s * plan->padded_w + kw / s);
+    }
+    return FQ_OK;
+}
+
 static fq_status plan_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_isa cap,
                            fq_error *err)
 {
     const fq_conv2d_f32_params *p = &plan->p;
-    int64_t s = p->stride_w;
+    int64_t s = p->stride_w, depth = p->kernel_h * p->kernel_w * p->in_channels;
     plan->path = FQ_F32_CONV_TAPS;
     plan->gemm = gemm_kernel(cw, cap, p->out_channels);
     plan->tap_kernel = *plan->gemm;
-    plan->tap_kernel.kc = (int)tap_block(p->in_channels);
+    plan->tap_kernel.kc = (int)taps_block(depth);
     plan->packed = fq_calloc(1, sizeof(fq_f32_gemm_packed));
     if (plan->packed == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate packed weights");
-    fq_status status = pack_taps(plan, cw, err);
+    fq_status status = pack_rows(&plan->tap_kernel, cw, 0, p->out_channels, depth, depth,
+                                 &plan->packed[0], err);
     if (status != FQ_OK)
         return status;
 
-    plan->padded_h = p->out_h + (p->kernel_h - 1) / s;
     plan->padded_w = p->out_w + (p->kernel_w - 1) / s;
+    plan->band_rows = taps_band_rows(p, plan->padded_w, plan->slots);
+    plan->padded_h = plan->band_rows + (p->kernel_h - 1) / s;
     plan->plane_stride = (int64_t)round16((size_t)(plan->padded_h * plan->padded_w +
                                                    plan->gemm->nr));
+    status = plan_tap_offsets(plan, err);
+    if (status != FQ_OK)
+        return status;
     plan->workspace = ((size_t)(s * s * p->in_channels * plan->plane_stride) +
-                       tap_slot_floats(plan) * (size_t)plan->slots) * sizeof(float);
-    snprintf(plan->name, sizeof(plan->name), "%s+taps", gemm_name(plan));
+                       tap_slot_floats(plan)) * (size_t)plan->slots * sizeof(float);
+    snprintf(plan->name, sizeof(plan->name), "%s+taps",
+             cw->f16 != NULL ? plan->gemm->name_f16w_offsets : plan->gemm->name_offsets);
     return FQ_OK;
 }
 
@@ -205,7 +225,7 @@ static fq_status plan_create(const fq_conv2d_f32_params *p, const conv_weights *
     fq_status status;
     if (is_depthwise(p))
         status = plan_depthwise(plan, cw, cap, err);
-    else if (uses_taps(p))
+    else if (uses_taps(p, cw, cap))
         status = plan_taps(plan, cw, cap, err);
     else
         status = plan_gemm(plan, cw, cap, err);
@@ -241,6 +261,7 @@ void fq_f32_conv_plan_free(fq_f32_conv_plan *plan)
     for (int64_t g = 0; plan->packed != NULL && g < packs; g++)
         fq_f32_gemm_packed_free(&plan->packed[g]);
     fq_free(plan->packed);
+    fq_free(plan->tap_offsets);
     fq_free_aligned(plan->dw_weights);
     fq_free(plan);
 }
@@ -402,28 +423,39 @@ static void depthwise_plane(void *ctx, size_t index)
         fq_ref_bias_activation_f32(y, pixels, 0.0f, job->act, c);
 }
 
-/* The taps path on one image: the input in zero-padded phase planes first, then column panels
- * spread over threads. With stride S, padded input row S * i + a, column S * j + b (input row
- * minus pad_top, column minus pad_left) sits at row i, column j of phase plane a * S + b of its
- * channel; tap (kh, kw) of output (oh, ow) is then row oh + kh / S, column ow + kw / S of phase
- * (kh % S) * S + kw % S, so over the planes' width a tap's X is one shifted run of a plane.
- * Planes are indexed phase * in_channels + c. */
+/* The taps path on one image runs in bands of output rows spread over threads: a task copies
+ * the input rows its band reads into zero-padded phase planes in its own workspace slot, then
+ * sums the band's column panels, so the planes stay in L2 while they are read. With stride S,
+ * padded input row S * i + a, column S * j + b (input row minus pad_top, column minus
+ * pad_left) sits at row i - oh0, column j of phase plane a * S + b of its channel, oh0 the
+ * band's first output row; tap (kh, kw) of output (oh, ow) is then row oh - oh0 + kh / S,
+ * column ow + kw / S of phase (kh % S) * S + kw % S, so over the planes' width a tap's X is
+ * one shifted run of a plane. Planes are indexed phase * in_channels + c. */
 typedef struct taps_job {
     const fq_f32_conv_plan *plan;
     const float *x;
     float *y;
-    float *planes;
-    float *slots;
+    float *workspace;
     const fq_epilogue_f32 *act;
     fq_f32_gemm_params params;
     bool per_row_slopes;
-    int64_t columns;  /* over the planes' width, up to the last real output column */
-    size_t panels;
-    size_t chunk;     /* consecutive panels a task takes at once */
+    size_t bands;
     atomic_size_t next;
 } taps_job;
 
-/* Row i of phase (a, b) of channel plane src into dst (padded_w floats). */
+/* One band as a task works on it. */
+typedef struct taps_band {
+    const taps_job *job;
+    float *planes;      /* the task's phase planes */
+    float *tile;        /* the task's tile of C */
+    float *y;           /* the band's first output row in output plane 0 */
+    int64_t oh0, rows;  /* output rows [oh0, oh0 + rows) */
+    int64_t columns;    /* over the planes' width, up to the band's last real output column */
+    int64_t row_panels; /* panels per output row, or 0: panels run over the planes' width */
+    int64_t panels;
+} taps_band;
+
+/* Padded row i of phase (a, b) of channel plane src into dst (padded_w floats). */
 static void phase_row(const fq_f32_conv_plan *plan, const float *src, int64_t i, int64_t a,
                       int64_t b, float *dst)
 {
@@ -452,30 +484,25 @@ static void phase_row(const fq_f32_conv_plan *plan, const float *src, int64_t i,
     zero(dst + hi, wq - hi);
 }
 
-static void pad_channel(void *ctx, size_t index)
+/* The band's planes: its rows plus the kernel's halo of every phase and channel, zero after
+ * them up to the next plane. Row by row across the phases, so the phases of stride 2 read an
+ * input row while it is in L1. */
+static void pad_band(const taps_band *band)
 {
-    const taps_job *job = ctx;
-    const fq_f32_conv_plan *plan = job->plan;
+    const fq_f32_conv_plan *plan = band->job->plan;
     const fq_conv2d_f32_params *p = &plan->p;
-    int64_t s = p->stride_w, used = plan->padded_h * plan->padded_w;
-    const float *src = job->x + (int64_t)index * p->in_h * p->in_w;
-    for (int64_t phase = 0; phase < s * s; phase++) {
-        float *dst = job->planes + (phase * p->in_channels + (int64_t)index) * plan->plane_stride;
-        for (int64_t i = 0; i < plan->padded_h; i++)
-            phase_row(plan, src, i, phase / s, phase % s, dst + i * plan->padded_w);
-        zero(dst + used, plan->plane_stride - used);
+    int64_t s = p->stride_w, rows = band->rows + (p->kernel_h - 1) / s;
+    int64_t used = rows * plan->padded_w, phase_stride = p->in_channels * plan->plane_stride;
+    for (int64_t c = 0; c < p->in_channels; c++) {
+        const float *src = band->job->x + c * p->in_h * p->in_w;
+        float *first = band->planes + c * plan->plane_stride;
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t phase = 0; phase < s * s; phase++)
+                phase_row(plan, src, band->oh0 + i, phase / s, phase % s,
+                          first + phase * phase_stride + i * plan->padded_w);
+        for (int64_t phase = 0; phase < s * s; phase++)
+            zero(first + phase * phase_stride + used, plan->plane_stride - used);
     }
-}
-
-/* First float of tap t's run in channel c's plane of the right phase. */
-static const float *tap_source(const taps_job *job, int64_t t, int64_t c)
-{
-    const fq_f32_conv_plan *plan = job->plan;
-    const fq_conv2d_f32_params *p = &plan->p;
-    int64_t s = p->stride_w, kh = t / p->kernel_w, kw = t % p->kernel_w;
-    int64_t phase = kh % s * s + kw % s;
-    return job->planes + (phase * p->in_channels + c) * plan->plane_stride +
-           kh / s * plan->padded_w + kw / s;
 }
 
 /* dst[0, n) = src[0, n); a full 32-float run is a fixed-size copy the compiler inlines. */
@@ -488,10 +515,11 @@ static void copy_run(float *dst, const float *src, int64_t n)
 }
 
 /* Copies the real output columns of a finished tile (rows nr floats apart) into y. */
-static void scatter_tile(const taps_job *job, int64_t j0, int64_t nc, const float *tile)
+static void scatter_tile(const taps_band *band, int64_t j0, int64_t nc, const float *tile)
 {
-    const fq_conv2d_f32_params *p = &job->plan->p;
-    int64_t wp = job->plan->padded_w, nr = job->plan->gemm->nr;
+    const fq_f32_conv_plan *plan = band->job->plan;
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t wp = plan->padded_w, nr = plan->tap_kernel.nr;
     int64_t pixels = p->out_h * p->out_w;
     for (int64_t j = 0; j < nc;) {
         int64_t oh = (j0 + j) / wp, ow = (j0 + j) % wp;
@@ -499,54 +527,106 @@ static void scatter_tile(const taps_job *job, int64_t j0, int64_t nc, const floa
         int64_t valid = ow < p->out_w ? p->out_w - ow : 0;
         valid = valid < run ? valid : run;
         for (int64_t o = 0; valid > 0 && o < p->out_channels; o++)
-            copy_run(job->y + o * pixels + oh * p->out_w + ow, tile + o * nr + j, valid);
+            copy_run(band->y + o * pixels + oh * p->out_w + ow, tile + o * nr + j, valid);
         j += run;
     }
 }
 
-static void taps_panel(const taps_job *job, size_t index, float *tile)
+/* Sums one column panel into c (rows c_stride floats apart) through the offset table: every
+ * tap and channel of a depth block in one call, C stored only between blocks. */
+static void sum_by_offsets(const taps_band *band, int64_t j0, int64_t nc, float *c,
+                           int64_t c_stride)
 {
-    const fq_f32_conv_plan *plan = job->plan;
-    const fq_conv2d_f32_params *p = &plan->p;
-    const fq_f32_gemm_kernel *kernel = &plan->tap_kernel;
-    const fq_f32_gemm_packed *w = &plan->packed[0];
-    int64_t nr = kernel->nr;
-    int64_t j0 = (int64_t)index * nr;
-    int64_t nc = job->columns - j0 < nr ? job->columns - j0 : nr;
+    const taps_job *job = band->job;
+    const fq_f32_gemm_kernel *kernel = &job->plan->tap_kernel;
+    const fq_f32_gemm_packed *w = &job->plan->packed[0];
     fq_f32_gemm_params params = job->params;
-    /* Sums build up in the tile, not in the output: output planes are often a multiple of
-     * 4 KiB apart, and rows of C there would evict each other from L1 between depth blocks. */
     for (int64_t k0 = 0; k0 < w->k; k0 += kernel->kc) {
-        int64_t kb = kernel->kc;
-        const float *xp = tap_source(job, k0 / p->in_channels, k0 % p->in_channels) + j0;
-        size_t x_stride = (size_t)plan->plane_stride * sizeof(float);
+        int64_t kb = w->k - k0 < kernel->kc ? w->k - k0 : kernel->kc;
         unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
                          (k0 + kb >= w->k ? FQ_F32_GEMM_LAST : 0u);
         for (int64_t i0 = 0; i0 < w->m; i0 += kernel->mr) {
             if (job->per_row_slopes)
                 params.slopes = job->act->slopes + i0;
-            fq_f32_gemm_tile(kernel, w, i0, k0, (size_t)nc, (size_t)kb, xp, x_stride,
-                             tile + i0 * nr, (size_t)nr * sizeof(float), flags, &params);
+            fq_f32_gemm_tile_offsets(kernel, w, i0, k0, (size_t)nc, (size_t)kb,
+                                     band->planes + j0, job->plan->tap_offsets,
+                                     c + i0 * c_stride, (size_t)c_stride * sizeof(float), flags,
+                                     &params);
         }
     }
-    if (job->act->kind == FQ_EPILOGUE_F32_SIGMOID)
-        for (int64_t o = 0; o < w->m; o++)
-            fq_ref_bias_activation_f32(tile + o * nr, nc, 0.0f, job->act, o);
-    scatter_tile(job, j0, nc, tile);
+}
+
+/* Rows of c (c_stride floats apart), nc columns each, through the reference sigmoid. */
+static void sigmoid_rows(const taps_job *job, float *c, int64_t c_stride, int64_t nc)
+{
+    if (job->act->kind != FQ_EPILOGUE_F32_SIGMOID)
+        return;
+    for (int64_t o = 0; o < job->plan->p.out_channels; o++)
+        fq_ref_bias_activation_f32(c + o * c_stride, nc, 0.0f, job->act, o);
+}
+
+static void taps_panel(const taps_band *band, int64_t index)
+{
+    const fq_f32_conv_plan *plan = band->job->plan;
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t nr = plan->tap_kernel.nr, pixels = p->out_h * p->out_w;
+    int64_t j0 = index * nr;
+    int64_t nc = band->columns - j0 < nr ? band->columns - j0 : nr;
+    if (band->row_panels > 0) {
+        int64_t column = index % band->row_panels * nr;
+        j0 = index / band->row_panels * plan->padded_w + column;
+        nc = p->out_w - column < nr ? p->out_w - column : nr;
+    }
+    int64_t oh = j0 / plan->padded_w, ow = j0 % plan->padded_w;
+    /* A panel inside one output row, summed in one depth block, goes straight to the output.
+     * Otherwise sums build up in the tile: output planes are often a multiple of 4 KiB apart,
+     * and rows of C there would evict each other from L1 between depth blocks. */
+    if (ow + nc <= p->out_w && plan->packed[0].k <= plan->tap_kernel.kc) {
+        float *c = band->y + oh * p->out_w + ow;
+        sum_by_offsets(band, j0, nc, c, pixels);
+        sigmoid_rows(band->job, c, pixels, nc);
+        return;
+    }
+    sum_by_offsets(band, j0, nc, band->tile, nr);
+    sigmoid_rows(band->job, band->tile, nr, nc);
+    scatter_tile(band, j0, nc, band->tile);
+}
+
+/* Band b's rows and panels. When output rows are whole panels, panels follow them: no junk
+ * columns are summed, and every panel stores straight into the output at the rows'
+ * alignment. */
+static void band_geometry(taps_band *band, int64_t b)
+{
+    const fq_f32_conv_plan *plan = band->job->plan;
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t nr = plan->tap_kernel.nr;
+    band->oh0 = b * plan->band_rows;
+    band->rows = p->out_h - band->oh0 < plan->band_rows ? p->out_h - band->oh0
+                                                         : plan->band_rows;
+    band->y = band->job->y + band->oh0 * p->out_w;
+    band->columns = (band->rows - 1) * plan->padded_w + p->out_w;
+    band->row_panels = p->out_w % nr == 0 ? p->out_w / nr : 0;
+    band->panels = band->row_panels > 0 ? band->rows * band->row_panels
+                                        : (band->columns + nr - 1) / nr;
 }
 
 static void taps_slot(void *ctx, size_t slot)
 {
     taps_job *job = ctx;
     const fq_f32_conv_plan *plan = job->plan;
-    float *tile = job->slots + slot * tap_slot_floats(plan);
+    const fq_conv2d_f32_params *p = &plan->p;
+    size_t planes = (size_t)(p->stride_w * p->stride_w * p->in_channels * plan->plane_stride);
+    taps_band band = {.job = job};
+    band.planes = job->workspace + slot * (planes + tap_slot_floats(plan));
+    band.tile = band.planes + planes;
     for (;;) {
-        size_t first = atomic_fetch_add_explicit(&job->next, job->chunk, memory_order_relaxed);
-        if (first >= job->panels)
+        size_t b = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (b >= job->bands)
             return;
-        size_t end = job->panels - first < job->chunk ? job->panels : first + job->chunk;
-        for (size_t index = first; index < end; index++)
-            taps_panel(job, index, tile);
+        band_geometry(&band, (int64_t)b);
+        pad_band(&band);
+        for (int64_t index = 0; index < band.panels; index++)
+            taps_panel(&band, index);
     }
 }
 
@@ -565,26 +645,16 @@ static void run_taps(const fq_f32_conv_plan *plan, const float *x, const fq_epil
                      float *y, void *workspace, struct fq_threadpool *pool)
 {
     const fq_conv2d_f32_params *p = &plan->p;
-    int64_t s = p->stride_w;
-    int nr = plan->gemm->nr;
-    float *planes = workspace;
-    taps_job job = {.plan = plan, .planes = planes, .act = act, .next = 0,
-                    .slots = planes + s * s * p->in_channels * plan->plane_stride,
-                    .columns = (p->out_h - 1) * plan->padded_w + p->out_w};
+    taps_job job = {.plan = plan, .workspace = workspace, .act = act, .next = 0,
+                    .bands = (size_t)((p->out_h + plan->band_rows - 1) / plan->band_rows)};
     job.params = tap_params(act, &job.per_row_slopes);
-    job.panels = (size_t)((job.columns + nr - 1) / nr);
     size_t slots = (size_t)fq_threadpool_size(pool);
     slots = slots < (size_t)plan->slots ? slots : (size_t)plan->slots;
-    slots = slots < job.panels ? slots : job.panels;
-    /* Panels scatter into output rows anywhere in a cache line, so two threads on neighbouring
-     * panels would share lines: tasks take runs of panels, about eight per thread, which leaves
-     * few shared lines and still balances the load. */
-    job.chunk = slots > 1 ? (job.panels + 8 * slots - 1) / (8 * slots) : job.panels;
+    slots = slots < job.bands ? slots : job.bands;
     for (int64_t b = 0; b < p->batch; b++) {
         job.x = x + b * p->in_channels * p->in_h * p->in_w;
         job.y = y + b * p->out_channels * p->out_h * p->out_w;
         atomic_store_explicit(&job.next, 0, memory_order_relaxed);
-        fq_threadpool_parallel_for(pool, (size_t)p->in_channels, pad_channel, &job);
         fq_threadpool_parallel_for(pool, slots, taps_slot, &job);
     }
 }

@@ -4,13 +4,18 @@
  * Paths, chosen from the shape:
  *   pointwise  1x1, stride 1, no padding: per group one GEMM (f32_gemm.h) of the packed weights
  *              with the NCHW input read as in_channels x HW;
- *   taps       dense, undilated KxK (not 1x1) convolutions of stride 1 or 2 with at least 8
- *              input channels that split into equal depth blocks of at most 256: the input is
- *              copied once into zero-padded planes in the workspace (one per stride phase for
- *              stride 2), where every tap's row of X is one shifted run, and the product is
- *              summed tap by tap, each tap's block of X read straight from the planes (no
- *              im2col). Columns run over the planes' width: each panel of nr columns is summed
- *              in a tile, then scattered into the output without the junk columns;
+ *   taps       dense, undilated KxK (not 1x1) convolutions of equal strides 1 or 2, with any
+ *              number of input channels (the 3-channel stem included; fp16 weights from 8
+ *              on), in bands of output rows: a task copies the input rows of its band into
+ *              zero-padded planes in its part of the workspace (one per stride phase for
+ *              stride 2; a band's planes stay in L2), where every tap's row of X is one
+ *              shifted run, and the offset-table form of the GEMM kernel (f32_gemm.h) sums
+ *              every channel and tap of a tile in one call per depth block of at most 256
+ *              rows, each row read where an offset table made with the plan points (no
+ *              im2col; C is loaded and stored once per block). Panels of nr columns follow
+ *              the output rows when a row is whole panels, else run over the planes' width;
+ *              a panel inside one row summed in one block is stored straight into the output,
+ *              others are summed in a tile and scattered without the junk columns;
  *   im2col     every other grouped or dense convolution: the GEMM driver builds each kc x nr
  *              panel of the im2col matrix straight into its workspace;
  *   depthwise  one input and one output channel per group: the 3x3 stride-1 and stride-2 SIMD
@@ -49,7 +54,9 @@ typedef struct fq_f32_conv_plan {
     float *dw_weights;              /* depthwise: a copy of the weights and the bias */
     float *dw_bias;
     fq_f32_gemm_kernel tap_kernel;  /* taps: the GEMM kernel with kc = one depth block */
-    int64_t padded_h, padded_w;     /* taps: a padded phase plane */
+    ptrdiff_t *tap_offsets;         /* taps: where row k of X starts in the planes */
+    int64_t band_rows;              /* taps: output rows a task sums at once */
+    int64_t padded_h, padded_w;     /* taps: a padded phase plane of one band */
     int64_t plane_stride;           /* taps: floats between padded planes */
     int slots;                      /* concurrent tasks the workspace is sized for */
     size_t workspace;

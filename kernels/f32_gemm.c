@@ -10,36 +10,50 @@
 
 static const fq_f32_gemm_kernel scalar_4x8 = {
     "f32_gemm_4x8__scalar", FQ_ISA_SCALAR, 4, 8, 256, fq_f32_gemm_ukernel_4x8__scalar,
-    fq_f32_gemm_f16w_ukernel_4x8__scalar, "f32_gemm_f16w_4x8__scalar"};
+    fq_f32_gemm_f16w_ukernel_4x8__scalar, "f32_gemm_f16w_4x8__scalar",
+    fq_f32_gemm_offsets_ukernel_4x8__scalar, "f32_gemm_offsets_4x8__scalar",
+    fq_f32_gemm_f16w_offsets_ukernel_4x8__scalar, "f32_gemm_f16w_offsets_4x8__scalar"};
 #if defined(FQ_HAVE_ISA_SSE41)
 static const fq_f32_gemm_kernel sse41_4x8 = {
-    "f32_gemm_4x8__sse41", FQ_ISA_SSE41, 4, 8, 256, fq_f32_gemm_ukernel_4x8__sse41, NULL, NULL};
+    "f32_gemm_4x8__sse41", FQ_ISA_SSE41, 4, 8, 256, fq_f32_gemm_ukernel_4x8__sse41, NULL, NULL,
+    fq_f32_gemm_offsets_ukernel_4x8__sse41, "f32_gemm_offsets_4x8__sse41"};
 #endif
 #if defined(FQ_HAVE_ISA_AVX2)
 static const fq_f32_gemm_kernel avx2_6x16 = {
     "f32_gemm_6x16__avx2", FQ_ISA_AVX2, 6, 16, 256, fq_f32_gemm_ukernel_6x16__avx2,
-    fq_f32_gemm_f16w_ukernel_6x16__avx2, "f32_gemm_f16w_6x16__avx2"};
+    fq_f32_gemm_f16w_ukernel_6x16__avx2, "f32_gemm_f16w_6x16__avx2",
+    fq_f32_gemm_offsets_ukernel_6x16__avx2, "f32_gemm_offsets_6x16__avx2",
+    fq_f32_gemm_f16w_offsets_ukernel_6x16__avx2, "f32_gemm_f16w_offsets_6x16__avx2"};
 #endif
 #if defined(FQ_HAVE_ISA_AVX512)
 static const fq_f32_gemm_kernel avx512_12x32 = {
     "f32_gemm_12x32__avx512", FQ_ISA_AVX512, 12, 32, 256, fq_f32_gemm_ukernel_12x32__avx512,
-    fq_f32_gemm_f16w_ukernel_12x32__avx512, "f32_gemm_f16w_12x32__avx512"};
+    fq_f32_gemm_f16w_ukernel_12x32__avx512, "f32_gemm_f16w_12x32__avx512",
+    fq_f32_gemm_offsets_ukernel_12x32__avx512, "f32_gemm_offsets_12x32__avx512",
+    fq_f32_gemm_f16w_offsets_ukernel_12x32__avx512, "f32_gemm_f16w_offsets_12x32__avx512"};
 static const fq_f32_gemm_kernel avx512_8x32 = {
     "f32_gemm_8x32__avx512", FQ_ISA_AVX512, 8, 32, 256, fq_f32_gemm_ukernel_8x32__avx512,
-    fq_f32_gemm_f16w_ukernel_8x32__avx512, "f32_gemm_f16w_8x32__avx512"};
+    fq_f32_gemm_f16w_ukernel_8x32__avx512, "f32_gemm_f16w_8x32__avx512",
+    fq_f32_gemm_offsets_ukernel_8x32__avx512, "f32_gemm_offsets_8x32__avx512",
+    fq_f32_gemm_f16w_offsets_ukernel_8x32__avx512, "f32_gemm_f16w_offsets_8x32__avx512"};
 #endif
 /* fp16-weight twins of the NEON kernels widen with vcvt_f32_f16, which only aarch64 has: on
  * 32-bit Arm fp16 weights run on the scalar twin. */
 #if defined(FQ_KERNELS_AARCH64) && defined(FQ_HAVE_ISA_NEON)
 static const fq_f32_gemm_kernel neon_8x12 = {
     "f32_gemm_8x12__neon", FQ_ISA_NEON, 8, 12, 256, fq_f32_gemm_ukernel_8x12__neon,
-    fq_f32_gemm_f16w_ukernel_8x12__neon, "f32_gemm_f16w_8x12__neon"};
+    fq_f32_gemm_f16w_ukernel_8x12__neon, "f32_gemm_f16w_8x12__neon",
+    fq_f32_gemm_offsets_ukernel_8x12__neon, "f32_gemm_offsets_8x12__neon",
+    fq_f32_gemm_f16w_offsets_ukernel_8x12__neon, "f32_gemm_f16w_offsets_8x12__neon"};
 static const fq_f32_gemm_kernel neon_4x8 = {
     "f32_gemm_4x8__neon", FQ_ISA_NEON, 4, 8, 256, fq_f32_gemm_ukernel_4x8__neon,
-    fq_f32_gemm_f16w_ukernel_4x8__neon, "f32_gemm_f16w_4x8__neon"};
+    fq_f32_gemm_f16w_ukernel_4x8__neon, "f32_gemm_f16w_4x8__neon",
+    fq_f32_gemm_offsets_ukernel_4x8__neon, "f32_gemm_offsets_4x8__neon",
+    fq_f32_gemm_f16w_offsets_ukernel_4x8__neon, "f32_gemm_f16w_offsets_4x8__neon"};
 #elif defined(FQ_HAVE_ISA_NEON)
 static const fq_f32_gemm_kernel neon_4x8 = {
-    "f32_gemm_4x8__neon", FQ_ISA_NEON, 4, 8, 256, fq_f32_gemm_ukernel_4x8__neon, NULL, NULL};
+    "f32_gemm_4x8__neon", FQ_ISA_NEON, 4, 8, 256, fq_f32_gemm_ukernel_4x8__neon, NULL, NULL,
+    fq_f32_gemm_offsets_ukernel_4x8__neon, "f32_gemm_offsets_4x8__neon"};
 #endif
 
 /* Best first; fq_f32_gemm_select takes the first one allowed. */
@@ -246,6 +260,27 @@ void fq_f32_gemm_tile(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed
     size_t offset = panel * panel_floats(w->k, w->mr, w->kc) + (block + (size_t)k0) *
                     (size_t)w->mr;
     kernel->ukernel(mr, nc, kb, x, x_stride, w->data + offset, c, c_stride, flags, params);
+}
+
+void fq_f32_gemm_tile_offsets(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w,
+                              int64_t i0, int64_t k0, size_t nc, size_t kb, const float *x,
+                              const ptrdiff_t *offsets, float *c, size_t c_stride,
+                              unsigned flags, const fq_f32_gemm_params *params)
+{
+    size_t mr = (size_t)min64(w->mr, w->m - i0);
+    size_t panel = (size_t)(i0 / w->mr);
+    size_t block = (size_t)(k0 / w->kc);
+    if (w->data_f16 != NULL) {
+        size_t offset = panel * panel_halves(w->k, w->mr, w->kc) +
+                        (2 * block + (size_t)k0) * (size_t)w->mr;
+        kernel->ukernel_f16w_offsets(mr, nc, kb, x, offsets + k0, w->data_f16 + offset, c,
+                                     c_stride, flags, params);
+        return;
+    }
+    size_t offset = panel * panel_floats(w->k, w->mr, w->kc) + (block + (size_t)k0) *
+                    (size_t)w->mr;
+    kernel->ukernel_offsets(mr, nc, kb, x, offsets + k0, w->data + offset, c, c_stride, flags,
+                            params);
 }
 
 /* Per task: one kc x nr panel of X, rounded up to whole cache lines. */

@@ -40,6 +40,13 @@
  *     [kc x MR fp16 weights: W[r][k] at k * MR + r]
  *
  * so a twin's result equals the fp32 kernel's on the fp16-rounded weights bit for bit.
+ *
+ * Offset-table variant ("offsets"): a kernel may have a second form, ukernel_offsets, with the
+ * same tile, contract and order of sums except for how X is addressed: row k of X starts at
+ * x + offsets[k] (offsets in floats, NR floats readable at each), so X may be any set of runs
+ * of one buffer, for instance every tap of a convolution over padded input planes, and one call
+ * sums a whole depth block however its rows lie. The caller builds the table once. The form's
+ * fp16-weight twin, ukernel_f16w_offsets, reads the fp16 layout above as ukernel_f16w does.
  */
 #ifndef FQ_KERNELS_F32_GEMM_H
 #define FQ_KERNELS_F32_GEMM_H
@@ -75,6 +82,18 @@ typedef void (*fq_f32_gemm_f16w_ukernel_fn)(size_t mr, size_t nc, size_t kc, con
                                             size_t c_stride, unsigned flags,
                                             const fq_f32_gemm_params *params);
 
+typedef void (*fq_f32_gemm_offsets_ukernel_fn)(size_t mr, size_t nc, size_t kc,
+                                               const float *x, const ptrdiff_t *offsets,
+                                               const float *w, float *c, size_t c_stride,
+                                               unsigned flags,
+                                               const fq_f32_gemm_params *params);
+
+typedef void (*fq_f32_gemm_f16w_offsets_ukernel_fn)(size_t mr, size_t nc, size_t kc,
+                                                    const float *x, const ptrdiff_t *offsets,
+                                                    const uint16_t *w, float *c,
+                                                    size_t c_stride, unsigned flags,
+                                                    const fq_f32_gemm_params *params);
+
 typedef struct fq_f32_gemm_kernel {
     const char *name;      /* "f32_gemm_12x32__avx512" */
     fq_isa isa;
@@ -84,6 +103,10 @@ typedef struct fq_f32_gemm_kernel {
     fq_f32_gemm_ukernel_fn ukernel;
     fq_f32_gemm_f16w_ukernel_fn ukernel_f16w; /* the fp16-weight twin, or NULL */
     const char *name_f16w;                   /* "f32_gemm_f16w_12x32__avx512", or NULL */
+    fq_f32_gemm_offsets_ukernel_fn ukernel_offsets; /* the offset-table form, or NULL */
+    const char *name_offsets;                       /* "f32_gemm_offsets_12x32__avx512" */
+    fq_f32_gemm_f16w_offsets_ukernel_fn ukernel_f16w_offsets; /* its fp16 twin, or NULL */
+    const char *name_f16w_offsets;                  /* "f32_gemm_f16w_offsets_12x32__avx512" */
 } fq_f32_gemm_kernel;
 
 /* The best kernel allowed under cap on this CPU (the portable scalar one when no SIMD kernel
@@ -127,6 +150,13 @@ void fq_f32_gemm_tile(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed
                       int64_t k0, size_t nc, size_t kb, const float *x, size_t x_stride,
                       float *c, size_t c_stride, unsigned flags,
                       const fq_f32_gemm_params *params);
+
+/* The same through the offset-table form or its fp16-weight twin (the kernel must have the one
+ * w's form needs): row k of X, for k in [k0, k0 + kb), is read at x + offsets[k]. */
+void fq_f32_gemm_tile_offsets(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w,
+                              int64_t i0, int64_t k0, size_t nc, size_t kb, const float *x,
+                              const ptrdiff_t *offsets, float *c, size_t c_stride,
+                              unsigned flags, const fq_f32_gemm_params *params);
 
 /* Fills panel (kc x nr floats, row k at panel + k * nr) with rows [k0, k0 + kc) and columns
  * [j0, j0 + nc) of X, zero in columns [nc, nr). ctx describes X. */
@@ -204,5 +234,67 @@ void fq_f32_gemm_f16w_ukernel_8x32__avx512(size_t mr, size_t nc, size_t kc, cons
                                            size_t x_stride, const uint16_t *w, float *c,
                                            size_t c_stride, unsigned flags,
                                            const fq_f32_gemm_params *params);
+
+/* Offset-table forms (same tiles as the fp32 kernels above). */
+void fq_f32_gemm_offsets_ukernel_4x8__scalar(size_t mr, size_t nc, size_t kc, const float *x,
+                                             const ptrdiff_t *offsets, const float *w, float *c,
+                                             size_t c_stride, unsigned flags,
+                                             const fq_f32_gemm_params *params);
+void fq_f32_gemm_offsets_ukernel_4x8__sse41(size_t mr, size_t nc, size_t kc, const float *x,
+                                            const ptrdiff_t *offsets, const float *w, float *c,
+                                            size_t c_stride, unsigned flags,
+                                            const fq_f32_gemm_params *params);
+void fq_f32_gemm_offsets_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *x,
+                                            const ptrdiff_t *offsets, const float *w, float *c,
+                                            size_t c_stride, unsigned flags,
+                                            const fq_f32_gemm_params *params);
+void fq_f32_gemm_offsets_ukernel_12x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
+                                               const ptrdiff_t *offsets, const float *w, float *c,
+                                               size_t c_stride, unsigned flags,
+                                               const fq_f32_gemm_params *params);
+void fq_f32_gemm_offsets_ukernel_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
+                                              const ptrdiff_t *offsets, const float *w, float *c,
+                                              size_t c_stride, unsigned flags,
+                                              const fq_f32_gemm_params *params);
+void fq_f32_gemm_offsets_ukernel_8x12__neon(size_t mr, size_t nc, size_t kc, const float *x,
+                                            const ptrdiff_t *offsets, const float *w, float *c,
+                                            size_t c_stride, unsigned flags,
+                                            const fq_f32_gemm_params *params);
+void fq_f32_gemm_offsets_ukernel_4x8__neon(size_t mr, size_t nc, size_t kc, const float *x,
+                                           const ptrdiff_t *offsets, const float *w, float *c,
+                                           size_t c_stride, unsigned flags,
+                                           const fq_f32_gemm_params *params);
+
+/* fp16-weight twins of the offset-table forms. */
+void fq_f32_gemm_f16w_offsets_ukernel_4x8__scalar(size_t mr, size_t nc, size_t kc,
+                                                  const float *x, const ptrdiff_t *offsets,
+                                                  const uint16_t *w, float *c, size_t c_stride,
+                                                  unsigned flags,
+                                                  const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_offsets_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc,
+                                                 const float *x, const ptrdiff_t *offsets,
+                                                 const uint16_t *w, float *c, size_t c_stride,
+                                                 unsigned flags,
+                                                 const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_offsets_ukernel_12x32__avx512(size_t mr, size_t nc, size_t kc,
+                                                    const float *x, const ptrdiff_t *offsets,
+                                                    const uint16_t *w, float *c, size_t c_stride,
+                                                    unsigned flags,
+                                                    const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_offsets_ukernel_8x32__avx512(size_t mr, size_t nc, size_t kc,
+                                                   const float *x, const ptrdiff_t *offsets,
+                                                   const uint16_t *w, float *c, size_t c_stride,
+                                                   unsigned flags,
+                                                   const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_offsets_ukernel_8x12__neon(size_t mr, size_t nc, size_t kc,
+                                                 const float *x, const ptrdiff_t *offsets,
+                                                 const uint16_t *w, float *c, size_t c_stride,
+                                                 unsigned flags,
+                                                 const fq_f32_gemm_params *params);
+void fq_f32_gemm_f16w_offsets_ukernel_4x8__neon(size_t mr, size_t nc, size_t kc,
+                                                const float *x, const ptrdiff_t *offsets,
+                                                const uint16_t *w, float *c, size_t c_stride,
+                                                unsigned flags,
+                                                const fq_f32_gemm_params *params);
 
 #endif

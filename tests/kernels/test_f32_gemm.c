@@ -1,5 +1,6 @@
-/* fp32 GEMM and convolution kernels against the reference, for every kernel whose ISA this CPU
- * has (lower ISAs forced through explicit caps), over randomized shapes and every activation.
+/* fp32 GEMM kernels (strided and offset-table forms, fp16-weight twins) and convolution plans
+ * against the reference, for every kernel whose ISA this CPU has (lower ISAs forced through
+ * explicit caps), over randomized shapes and every activation.
  *
  * Bound: |fast - ref| <= 1e-5 * (sum over terms of |w * x| + |bias|) + 1e-6 per element, the
  * rounding error any summation order (and FMA) may add; a wrong index or tail gives errors of
@@ -21,6 +22,7 @@
 #include "facequant/cpu.h"
 #include "ref/f32_conv2d_ref.h"
 #include "ref/f32_gemm_ref.h"
+#include "ref/tensor_cast_ref.h"
 #include "runtime/threadpool.h"
 #include "test_util.h"
 
@@ -160,6 +162,197 @@ static void test_gemm_select_respects_the_isa_cap(void **state)
         assert_int_equal(fq_f32_gemm_select(FQ_ISA_AVX2)->isa, FQ_ISA_AVX2);
     if (fq_isa_supported(FQ_ISA_SSE41))
         assert_int_equal(fq_f32_gemm_select(FQ_ISA_SSE41)->isa, FQ_ISA_SSE41);
+}
+
+/* ---- offset-table microkernels ---- */
+
+/* One microkernel call's operands: kc rows of X at random offsets into one buffer, a packed
+ * panel (bias slot, then kc x MR weights), C with a stride wider than the tile. */
+typedef struct offsets_case {
+    size_t mr, nc, kc, c_stride;
+    unsigned flags;
+    float *buffer, *w, *c, *slopes;
+    ptrdiff_t *offsets;
+    fq_f32_gemm_params params;
+} offsets_case;
+
+static offsets_case random_offsets_case(const fq_f32_gemm_kernel *kernel, fq_epilogue_f32_kind kind)
+{
+    offsets_case t = {.mr = (size_t)fq_test_rand_int(1, kernel->mr),
+                      .nc = (size_t)fq_test_rand_int(1, kernel->nr),
+                      .kc = (size_t)fq_test_rand_int(1, 67),
+                      .flags = (unsigned)fq_test_rand_int(0, 3)};
+    int64_t span = 4 * 67 + kernel->nr;
+    t.c_stride = (size_t)kernel->nr + (size_t)fq_test_rand_int(0, 9);
+    t.buffer = random_floats(span);
+    t.w = random_floats((int64_t)((t.kc + 1) * (size_t)kernel->mr));
+    t.c = random_floats((int64_t)((size_t)kernel->mr * t.c_stride));
+    t.slopes = random_floats(kernel->mr);
+    t.offsets = malloc(t.kc * sizeof(ptrdiff_t));
+    assert_non_null(t.offsets);
+    for (size_t k = 0; k < t.kc; k++)
+        t.offsets[k] = fq_test_rand_int(0, (int)(span - kernel->nr));
+    t.params = (fq_f32_gemm_params){.kind = kind, .alpha = -0.25f, .beta = 0.5f,
+                                    .slopes = t.slopes};
+    if (kind == FQ_EPILOGUE_F32_LEAKY_RELU)
+        t.params.alpha = 0.1f;
+    return t;
+}
+
+static void free_offsets_case(offsets_case *t)
+{
+    free(t->buffer), free(t->w), free(t->c), free(t->slopes), free(t->offsets);
+}
+
+static float activate_like_a_kernel(float v, const fq_f32_gemm_params *p, size_t row)
+{
+    switch (p->kind) {
+    case FQ_EPILOGUE_F32_RELU:
+        return v > 0.0f ? v : 0.0f;
+    case FQ_EPILOGUE_F32_CLIP:
+        return v < p->alpha ? p->alpha : v > p->beta ? p->beta : v;
+    case FQ_EPILOGUE_F32_LEAKY_RELU:
+        return v < 0.0f ? p->alpha * v : v;
+    case FQ_EPILOGUE_F32_PRELU:
+        return v < 0.0f ? p->slopes[row] * v : v;
+    default:
+        return v;  /* sigmoid is the driver's, not the microkernel's */
+    }
+}
+
+/* Checks c (after the call) against sums in double over the table, and that the columns past
+ * nc and the rows past mr of c are untouched. */
+static void expect_offsets_result(const fq_f32_gemm_kernel *kernel, const offsets_case *t,
+                                  const float *before, const float *c)
+{
+    for (size_t i = 0; i < (size_t)kernel->mr; i++)
+        for (size_t j = 0; j < t->c_stride; j++) {
+            size_t at = i * t->c_stride + j;
+            if (i >= t->mr || j >= t->nc) {
+                if (memcmp(&c[at], &before[at], sizeof(float)) != 0)
+                    fail_msg("%s wrote row %zu column %zu outside its %zu x %zu tile",
+                             kernel->name_offsets, i, j, t->mr, t->nc);
+                continue;
+            }
+            double sum = (t->flags & FQ_F32_GEMM_FIRST) ? t->w[i] : before[at];
+            double bound = fabs(sum);
+            for (size_t k = 0; k < t->kc; k++) {
+                double term = (double)t->w[(k + 1) * (size_t)kernel->mr + i] *
+                              t->buffer[t->offsets[k] + (ptrdiff_t)j];
+                sum += term;
+                bound += fabs(term);
+            }
+            float want = (t->flags & FQ_F32_GEMM_LAST)
+                             ? activate_like_a_kernel((float)sum, &t->params, i)
+                             : (float)sum;
+            if (!(fabs((double)c[at] - want) <= TOLERANCE * bound + 1e-6))
+                fail_msg("%s mr %zu nc %zu kc %zu flags %u activation %d: row %zu column %zu "
+                         "is %.9g, want %.9g", kernel->name_offsets, t->mr, t->nc, t->kc,
+                         t->flags, t->params.kind, i, j, c[at], want);
+        }
+}
+
+static void test_every_offsets_kernel_matches_sums_over_random_offset_tables(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(11);
+    for (int i = 0; i < count; i++) {
+        assert_non_null(all[i]->ukernel_offsets);
+        if (!fq_isa_supported(all[i]->isa)) {
+            printf("skipping %s: this CPU lacks %s\n", all[i]->name_offsets,
+                   fq_isa_name(all[i]->isa));
+            continue;
+        }
+        for (int r = 0; r < 300; r++) {
+            offsets_case t = random_offsets_case(all[i], kinds[r % N_KINDS]);
+            size_t floats = (size_t)all[i]->mr * t.c_stride;
+            float *before = malloc(floats * sizeof(float));
+            memcpy(before, t.c, floats * sizeof(float));
+            all[i]->ukernel_offsets(t.mr, t.nc, t.kc, t.buffer, t.offsets, t.w, t.c,
+                                    t.c_stride * sizeof(float), t.flags, &t.params);
+            expect_offsets_result(all[i], &t, before, t.c);
+            free(before);
+            free_offsets_case(&t);
+        }
+    }
+}
+
+/* With offsets k * stride the table form reads what the strided form reads, in the same order
+ * of sums: the results are the same bits. */
+static void test_offsets_kernels_equal_their_strided_forms_bit_for_bit(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(12);
+    for (int i = 0; i < count; i++) {
+        if (!fq_isa_supported(all[i]->isa))
+            continue;
+        for (int r = 0; r < 100; r++) {
+            offsets_case t = random_offsets_case(all[i], kinds[r % N_KINDS]);
+            size_t stride = (size_t)fq_test_rand_int(all[i]->nr, 4 * all[i]->nr);
+            size_t floats = (size_t)all[i]->mr * t.c_stride;
+            float *x = random_floats((int64_t)(t.kc * stride));
+            float *strided = malloc(floats * sizeof(float));
+            memcpy(strided, t.c, floats * sizeof(float));
+            for (size_t k = 0; k < t.kc; k++)
+                t.offsets[k] = (ptrdiff_t)(k * stride);
+            all[i]->ukernel_offsets(t.mr, t.nc, t.kc, x, t.offsets, t.w, t.c,
+                                    t.c_stride * sizeof(float), t.flags, &t.params);
+            all[i]->ukernel(t.mr, t.nc, t.kc, x, stride * sizeof(float), t.w, strided,
+                            t.c_stride * sizeof(float), t.flags, &t.params);
+            if (memcmp(t.c, strided, floats * sizeof(float)) != 0)
+                fail_msg("%s differs from %s: mr %zu nc %zu kc %zu", all[i]->name_offsets,
+                         all[i]->name, t.mr, t.nc, t.kc);
+            free(x), free(strided);
+            free_offsets_case(&t);
+        }
+    }
+}
+
+/* A packed fp16 panel (fp32 bias slot, then kc x MR fp16 weights) and the same panel widened:
+ * the twin on the first equals the fp32 form on the second bit for bit. */
+static void test_f16w_offsets_twins_equal_their_f32_forms_on_rounded_weights(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(13);
+    for (int i = 0; i < count; i++) {
+        if (all[i]->ukernel_f16w != NULL)
+            assert_non_null(all[i]->ukernel_f16w_offsets);
+        if (all[i]->ukernel_f16w_offsets == NULL || !fq_isa_supported(all[i]->isa))
+            continue;
+        for (int r = 0; r < 60; r++) {
+            offsets_case t = random_offsets_case(all[i], kinds[r % N_KINDS]);
+            size_t mr = (size_t)all[i]->mr, floats = mr * t.c_stride;
+            t.kc = (size_t)fq_test_rand_int(1, (int)t.kc) + (r % 3 == 0 ? 200 : 0);
+            t.offsets = realloc(t.offsets, t.kc * sizeof(ptrdiff_t));
+            t.w = realloc(t.w, (t.kc + 1) * mr * sizeof(float));
+            uint16_t *half = malloc((t.kc + 2) * mr * sizeof(uint16_t));
+            memcpy(half, t.w, mr * sizeof(float));
+            for (size_t k = 0; k < t.kc; k++) {
+                t.offsets[k] = fq_test_rand_int(0, 4 * 67);
+                for (size_t j = 0; j < mr; j++) {
+                    half[(k + 2) * mr + j] = fq_f16_from_f32(fq_test_rand_float(-1, 1));
+                    t.w[(k + 1) * mr + j] = fq_f32_from_f16(half[(k + 2) * mr + j]);
+                }
+            }
+            float *wide = malloc(floats * sizeof(float));
+            memcpy(wide, t.c, floats * sizeof(float));
+            all[i]->ukernel_f16w_offsets(t.mr, t.nc, t.kc, t.buffer, t.offsets, half, t.c,
+                                         t.c_stride * sizeof(float), t.flags, &t.params);
+            all[i]->ukernel_offsets(t.mr, t.nc, t.kc, t.buffer, t.offsets, t.w, wide,
+                                    t.c_stride * sizeof(float), t.flags, &t.params);
+            if (memcmp(t.c, wide, floats * sizeof(float)) != 0)
+                fail_msg("%s differs from %s on rounded weights: kc %zu",
+                         all[i]->name_f16w_offsets, all[i]->name_offsets, t.kc);
+            free(half), free(wide);
+            free_offsets_case(&t);
+        }
+    }
 }
 
 /* Conv bound: like the GEMM one over the taps that read the image. */
@@ -327,9 +520,8 @@ static void test_depthwise_3x3_picks_the_simd_kernel_of_the_cap(void **state)
     assert_null(fq_f32_dwconv_select(FQ_ISA_SCALAR, 1));
 }
 
-/* A dense undilated convolution of stride 1 or 2 around the taps path's limits: at least 8
- * input channels take it (counts above 256 in equal depth blocks; 257 cannot split and takes
- * im2col), fewer take im2col. */
+/* A dense undilated convolution of stride 1 or 2, the taps path's shape: few input channels,
+ * a few dozen, and counts above 256 (depth in several blocks). */
 static fq_conv2d_f32_params random_taps_conv(void)
 {
     fq_conv2d_f32_params p = random_conv(false, 0, 1);
@@ -384,17 +576,120 @@ static void test_wide_stride_one_3x3_conv_takes_the_taps_path(void **state)
     free(w);
 }
 
+/* Few input channels (the stem's shape and its neighbours): 1..9 in, 1..33 out, strides 1
+ * and 2, kernels 1..5 on each side, pads up to the kernel, odd sizes, a random activation. */
+static fq_conv2d_f32_params random_small_channel_conv(void)
+{
+    fq_conv2d_f32_params p = {.batch = fq_test_rand_int(1, 2), .groups = 1, .dilation_h = 1,
+                              .dilation_w = 1};
+    int64_t s = fq_test_rand_int(1, 2);
+    p.in_channels = fq_test_rand_int(1, 9);
+    p.out_channels = fq_test_rand_int(1, 33);
+    p.kernel_h = fq_test_rand_int(1, 5);
+    p.kernel_w = fq_test_rand_int(1, 5);
+    p.stride_h = p.stride_w = s;
+    p.pad_top = fq_test_rand_int(0, p.kernel_h - 1);
+    p.pad_left = fq_test_rand_int(0, p.kernel_w - 1);
+    p.in_h = fq_test_rand_int(p.kernel_h, 29) | 1;
+    p.in_w = fq_test_rand_int(p.kernel_w, 71) | 1;
+    p.out_h = out_size(p.in_h, p.kernel_h, s, 1, p.pad_top);
+    p.out_w = out_size(p.in_w, p.kernel_w, s, 1, p.pad_left);
+    p.act.kind = kinds[fq_test_rand_int(0, N_KINDS - 1)];
+    return p;
+}
+
+static void small_channel_convs(fq_isa cap)
+{
+    for (int t = 0; t < 80; t++) {
+        fq_conv2d_f32_params p = random_small_channel_conv();
+        check_conv(&p, cap, NULL);
+    }
+}
+
+static void test_convs_with_few_input_channels_match_the_reference(void **state)
+{
+    (void)state;
+    fq_test_seed(21);
+    for_each_cap(small_channel_convs);
+}
+
+static void test_convs_with_few_input_channels_match_the_reference_on_two_threads(void **state)
+{
+    (void)state;
+    fq_threadpool *pool;
+    fq_error err = {0};
+    assert_int_equal(fq_threadpool_create(2, &pool, &err), FQ_OK);
+    fq_test_seed(22);
+    for (int t = 0; t < 40; t++) {
+        fq_conv2d_f32_params p = random_small_channel_conv();
+        check_conv(&p, FQ_ISA_AUTO, pool);
+    }
+    fq_threadpool_free(pool);
+}
+
+static fq_f32_conv_plan *plan_of(const fq_conv2d_f32_params *p, fq_isa cap)
+{
+    int64_t nw = p->out_channels * (p->in_channels / p->groups) * p->kernel_h * p->kernel_w;
+    float *w = random_floats(nw);
+    fq_f32_conv_plan *plan;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_conv_plan_create(p, w, NULL, cap, 1, &plan, &err), FQ_OK);
+    free(w);
+    return plan;
+}
+
+static fq_conv2d_f32_params stem_conv(void)
+{
+    return (fq_conv2d_f32_params){.batch = 1, .in_channels = 3, .in_h = 64, .in_w = 64,
+                                  .out_channels = 16, .out_h = 32, .out_w = 32, .kernel_h = 3,
+                                  .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1,
+                                  .dilation_w = 1, .pad_top = 1, .pad_left = 1, .groups = 1};
+}
+
+static void test_three_channel_stride_two_stem_takes_the_taps_path_under_every_cap(void **state)
+{
+    (void)state;
+    static const fq_isa caps[] = {FQ_ISA_SCALAR, FQ_ISA_SSE41, FQ_ISA_AVX2, FQ_ISA_AVX512,
+                                  FQ_ISA_AUTO};
+    fq_conv2d_f32_params p = stem_conv();
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        fq_f32_conv_plan *plan = plan_of(&p, caps[i]);
+        assert_int_equal(plan->path, FQ_F32_CONV_TAPS);
+        assert_non_null(strstr(plan->name, "offsets"));
+        fq_f32_conv_plan_free(plan);
+    }
+}
+
+static void test_dilated_grouped_and_stride_three_convs_stay_on_im2col(void **state)
+{
+    (void)state;
+    fq_conv2d_f32_params dilated = stem_conv(), grouped = stem_conv(), strided = stem_conv();
+    dilated.dilation_h = dilated.dilation_w = 2;
+    dilated.out_h = dilated.out_w = 31;
+    grouped.groups = 3;
+    grouped.out_channels = 15;
+    strided.stride_h = strided.stride_w = 3;
+    strided.out_h = strided.out_w = 22;
+    const fq_conv2d_f32_params *all[] = {&dilated, &grouped, &strided};
+    for (size_t i = 0; i < 3; i++) {
+        fq_f32_conv_plan *plan = plan_of(all[i], FQ_ISA_AUTO);
+        assert_int_equal(plan->path, FQ_F32_CONV_IM2COL);
+        fq_f32_conv_plan_free(plan);
+    }
+}
+
 /* Every output element bit-identical whatever the thread count. */
 static void test_conv_outputs_are_identical_for_one_two_and_three_threads(void **state)
 {
     (void)state;
     fq_test_seed(6);
-    fq_conv2d_f32_params shapes[4] = {random_conv(false, 3, 1), random_conv(true, 3, 2),
-                                      random_conv(false, 1, 1), random_taps_conv()};
+    fq_conv2d_f32_params shapes[6] = {random_conv(false, 3, 1), random_conv(true, 3, 2),
+                                      random_conv(false, 1, 1), random_taps_conv(),
+                                      random_small_channel_conv(), stem_conv()};
     shapes[2].pad_top = shapes[2].pad_left = 0;
     shapes[2].out_h = shapes[2].in_h;
     shapes[2].out_w = shapes[2].in_w;
-    for (int s = 0; s < 4; s++) {
+    for (int s = 0; s < 6; s++) {
         fq_conv2d_f32_params *p = &shapes[s];
         p->act.kind = FQ_EPILOGUE_F32_RELU;
         int64_t nx = p->batch * p->in_channels * p->in_h * p->in_w;
@@ -431,11 +726,18 @@ int main(void)
         cmocka_unit_test(test_every_gemm_kernel_matches_the_reference_on_random_shapes),
         cmocka_unit_test(test_gemm_kernels_handle_depth_blocks_and_wide_outputs),
         cmocka_unit_test(test_gemm_select_respects_the_isa_cap),
+        cmocka_unit_test(test_every_offsets_kernel_matches_sums_over_random_offset_tables),
+        cmocka_unit_test(test_offsets_kernels_equal_their_strided_forms_bit_for_bit),
+        cmocka_unit_test(test_f16w_offsets_twins_equal_their_f32_forms_on_rounded_weights),
         cmocka_unit_test(test_dense_and_grouped_convs_match_the_reference),
         cmocka_unit_test(test_pointwise_convs_match_the_reference),
         cmocka_unit_test(test_depthwise_convs_match_the_reference),
         cmocka_unit_test(test_stride_one_and_two_dense_convs_match_the_reference),
         cmocka_unit_test(test_wide_stride_one_3x3_conv_takes_the_taps_path),
+        cmocka_unit_test(test_convs_with_few_input_channels_match_the_reference),
+        cmocka_unit_test(test_convs_with_few_input_channels_match_the_reference_on_two_threads),
+        cmocka_unit_test(test_three_channel_stride_two_stem_takes_the_taps_path_under_every_cap),
+        cmocka_unit_test(test_dilated_grouped_and_stride_three_convs_stay_on_im2col),
         cmocka_unit_test(test_depthwise_3x3_picks_the_simd_kernel_of_the_cap),
         cmocka_unit_test(test_conv_outputs_are_identical_for_one_two_and_three_threads),
     };
