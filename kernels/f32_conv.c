@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "f32_conv.h"
+#include "f32_pointwise.h"
 #include "facequant/alloc.h"
 #include "ref/tensor_cast_ref.h"
 #include "runtime/threadpool.h"
@@ -87,6 +88,14 @@ static const char *gemm_name(const fq_f32_conv_plan *plan)
     return plan->packed[0].data_f16 != NULL ? plan->gemm->name_f16w : plan->gemm->name;
 }
 
+/* Ungrouped pointwise convolutions on large planes run through f32_pointwise.h. */
+static bool uses_pointwise_driver(const fq_f32_conv_plan *plan)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    return plan->path == FQ_F32_CONV_POINTWISE && p->groups == 1 &&
+           p->out_h * p->out_w >= FQ_F32_POINTWISE_MIN_PIXELS;
+}
+
 static fq_status plan_gemm(fq_f32_conv_plan *plan, const conv_weights *cw, fq_isa cap,
                            fq_error *err)
 {
@@ -105,8 +114,11 @@ static fq_status plan_gemm(fq_f32_conv_plan *plan, const conv_weights *cw, fq_is
             return status;
     }
     plan->workspace = fq_f32_gemm_workspace_size(plan->gemm, plan->slots);
+    if (uses_pointwise_driver(plan))
+        plan->workspace = fq_f32_pointwise_workspace_size(plan->gemm, depth, plan->slots);
     snprintf(plan->name, sizeof(plan->name), "%s%s", gemm_name(plan),
-             plan->path == FQ_F32_CONV_IM2COL ? "+im2col" : "");
+             uses_pointwise_driver(plan) ? "+blocks"
+             : plan->path == FQ_F32_CONV_IM2COL ? "+im2col" : "");
     return FQ_OK;
 }
 
@@ -360,6 +372,11 @@ static void run_gemm(const fq_f32_conv_plan *plan, const float *x, const fq_epil
             fq_f32_gemm_input in = {.x = xg, .x_stride = in_plane};
             if (plan->path == FQ_F32_CONV_IM2COL)
                 in = (fq_f32_gemm_input){.pack = im2col_pack, .pack_ctx = &ic};
+            if (uses_pointwise_driver(plan)) {
+                fq_f32_pointwise_run(plan->gemm, &plan->packed[0], pixels, xg, yg, act,
+                                     workspace, plan->slots, pool);
+                continue;
+            }
             fq_epilogue_f32 group_act = *act;
             if (act->kind == FQ_EPILOGUE_F32_PRELU && act->slope_count > 1)
                 group_act.slopes = act->slopes + g * out_per_group;

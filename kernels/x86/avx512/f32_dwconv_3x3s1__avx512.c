@@ -1,21 +1,16 @@
-/* fp32 depthwise 3x3 stride-1 convolution of one channel plane, AVX-512F: 16 output columns
- * per vector, the interior columns with plain loads, a masked last vector, the columns whose
- * taps touch the left or right padding one at a time. See f32_dwconv.h. */
+/* fp32 depthwise 3x3 stride-1 convolution of one channel plane, AVX-512F.
+ *
+ * Four output rows per pass: each input row loaded feeds every output row of the pass that
+ * reads it, and the four rows' sums are independent chains of multiply-adds in flight
+ * together. 16 output columns per vector from two whole loads per input row, the taps right of
+ * the first being shifts of the pair. Loads are masked to the row, so columns whose taps fall in
+ * the left or right padding read zero there and every column runs vectorized. See
+ * f32_dwconv.h. */
 #include <immintrin.h>
 
 #include "f32_dwconv.h"
 
-enum { STRIDE = 1 };
-
-static float activate1(float v, const fq_f32_gemm_params *p)
-{
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU: return v > 0.0f ? v : 0.0f;
-    case FQ_EPILOGUE_F32_CLIP: v = v < p->alpha ? p->alpha : v; return v > p->beta ? p->beta : v;
-    case FQ_EPILOGUE_F32_LEAKY_RELU: return v < 0.0f ? p->alpha * v : v;
-    default: return v;
-    }
-}
+enum { STRIDE = 1, ROWS = 4 };
 
 static __m512 activate(__m512 v, const fq_f32_gemm_params *p)
 {
@@ -34,36 +29,96 @@ static __m512 activate(__m512 v, const fq_f32_gemm_params *p)
     }
 }
 
-/* One output column, every tap bounds-checked. */
-static float column(const fq_f32_dwconv_geometry *g, const float *const rows[3], const float *w,
-                    float bias, int64_t ow)
+/* Lanes [0, count) of a mask, count clamped to [0, 16]. */
+static __mmask16 lanes(int64_t count)
 {
-    float sum = bias;
-    for (int kh = 0; kh < 3; kh++) {
-        if (rows[kh] == NULL)
-            continue;
-        for (int kw = 0; kw < 3; kw++) {
-            int64_t iw = ow * STRIDE - g->pad_left + kw;
-            if (iw >= 0 && iw < g->in_w)
-                sum += w[kh * 3 + kw] * rows[kh][iw];
-        }
-    }
-    return sum;
+    if (count <= 0)
+        return 0;
+    return (__mmask16)(count >= 16 ? 0xffff : (1u << count) - 1);
 }
 
-static __m512 vector16(const float *const rows[3], const __m512 wv[9], float bias, int64_t base,
-                       __mmask16 mask)
+/* Input columns [base, base + 16) of a row of in_w floats, zero outside the row. Only a vector
+ * over the left padding has base < 0: it loads from column 0 and moves lanes up. */
+static __m512 row_vector(const float *row, int64_t base, int64_t in_w)
 {
-    __m512 sum = _mm512_set1_ps(bias);
-    for (int kh = 0; kh < 3; kh++) {
-        if (rows[kh] == NULL)
+    if (base >= 0)
+        return _mm512_maskz_loadu_ps(lanes(in_w - base), row + base);
+    if (base <= -16)
+        return _mm512_setzero_ps();
+    __m512 v = _mm512_maskz_loadu_ps(lanes(in_w), row);
+    __m512i from = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                      12, 13, 14, 15),
+                                    _mm512_set1_epi32((int)base));
+    return _mm512_maskz_permutexvar_ps((__mmask16)~lanes(-base), from, v);
+}
+
+/* Where one vector of output columns reads and writes: input columns from base on, m0 and m1
+ * masking its two loads to the row (unless base < 0, then row_vector does), store masking the
+ * output row's end. */
+typedef struct span {
+    int64_t ow, base;
+    __mmask16 m0, m1, store;
+} span;
+
+static span span_at(const fq_f32_dwconv_geometry *g, int64_t ow)
+{
+    int64_t base = ow * STRIDE - g->pad_left;
+    span s = {ow, base, lanes(g->in_w - base), lanes(g->in_w - base - 16), lanes(g->out_w - ow)};
+    return s;
+}
+
+/* Output columns of span s of `rows` output rows, out[r] reading input rows in[r], in[r + 1],
+ * in[r + 2] (NULL: padding). Input rows are visited top-down, so each output row's sum still
+ * runs kh-major from the bias. rows and left (s.base < 0) are constants where this is
+ * inlined, which unrolls the loops and leaves out the padding case. */
+static inline __attribute__((always_inline)) void
+vectors(const fq_f32_dwconv_geometry *g, const float *const *in, float *const *out,
+        const int rows, const int left, const __m512 wv[9], __m512 bias, const span *s,
+        const fq_f32_gemm_params *params)
+{
+    __m512 sum[ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++)
+        sum[r] = bias;
+#pragma GCC unroll 6
+    for (int i = 0; i < rows + 2; i++) {
+        if (in[i] == NULL)
             continue;
-        const float *r = rows[kh] + base;
-        sum = _mm512_fmadd_ps(wv[kh * 3], _mm512_maskz_loadu_ps(mask, r), sum);
-        sum = _mm512_fmadd_ps(wv[kh * 3 + 1], _mm512_maskz_loadu_ps(mask, r + 1), sum);
-        sum = _mm512_fmadd_ps(wv[kh * 3 + 2], _mm512_maskz_loadu_ps(mask, r + 2), sum);
+        __m512 lo = left ? row_vector(in[i], s->base, g->in_w)
+                         : _mm512_maskz_loadu_ps(s->m0, in[i] + s->base);
+        __m512 hi = left ? row_vector(in[i], s->base + 16, g->in_w)
+                         : _mm512_maskz_loadu_ps(s->m1, in[i] + s->base + 16);
+        __m512 t1 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi),
+                                                            _mm512_castps_si512(lo), 1));
+        __m512 t2 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi),
+                                                            _mm512_castps_si512(lo), 2));
+#pragma GCC unroll 3
+        for (int kh = 0; kh < 3; kh++) {
+            int r = i - kh;
+            if (r < 0 || r >= rows)
+                continue;
+            sum[r] = _mm512_fmadd_ps(wv[kh * 3], lo, sum[r]);
+            sum[r] = _mm512_fmadd_ps(wv[kh * 3 + 1], t1, sum[r]);
+            sum[r] = _mm512_fmadd_ps(wv[kh * 3 + 2], t2, sum[r]);
+        }
     }
-    return sum;
+#pragma GCC unroll 4
+    for (int r = 0; r < rows; r++)
+        _mm512_mask_storeu_ps(out[r] + s->ow, s->store, activate(sum[r], params));
+}
+
+/* One span of the pass's rows: all ROWS together, or a shorter last pass row by row. */
+static inline __attribute__((always_inline)) void
+pass(const fq_f32_dwconv_geometry *g, const float *const *in, float *const *out, int rows,
+     const int left, const __m512 wv[9], __m512 bias, const span *s,
+     const fq_f32_gemm_params *params)
+{
+    if (rows == ROWS) {
+        vectors(g, in, out, ROWS, left, wv, bias, s, params);
+        return;
+    }
+    for (int r = 0; r < rows; r++)
+        vectors(g, in + r, out + r, 1, left, wv, bias, s, params);
 }
 
 void fq_f32_dwconv_ukernel_3x3s1__avx512(const fq_f32_dwconv_geometry *g, const float *x,
@@ -71,32 +126,27 @@ void fq_f32_dwconv_ukernel_3x3s1__avx512(const fq_f32_dwconv_geometry *g, const 
                                          const fq_f32_gemm_params *params)
 {
     __m512 wv[9];
+#pragma GCC unroll 9
     for (int t = 0; t < 9; t++)
         wv[t] = _mm512_set1_ps(w[t]);
-    /* Columns [lo, hi) read only taps inside the row. */
-    int64_t lo = g->pad_left;
-    int64_t hi = g->in_w - 2 + g->pad_left;
-    lo = lo < g->out_w ? lo : g->out_w;
-    hi = hi < g->out_w ? hi : g->out_w;
-    hi = hi > lo ? hi : lo;
+    __m512 bv = _mm512_set1_ps(bias);
 
-    for (int64_t oh = 0; oh < g->out_h; oh++) {
-        const float *rows[3];
-        for (int kh = 0; kh < 3; kh++) {
-            int64_t ih = oh * STRIDE - g->pad_top + kh;
-            rows[kh] = ih >= 0 && ih < g->in_h ? x + ih * g->in_w : NULL;
+    for (int64_t oh = 0; oh < g->out_h; oh += ROWS) {
+        int rows = g->out_h - oh < ROWS ? (int)(g->out_h - oh) : ROWS;
+        const float *in[ROWS + 2];
+        float *out[ROWS];
+        for (int i = 0; i < rows + 2; i++) {
+            int64_t ih = (oh + i) * STRIDE - g->pad_top;
+            in[i] = ih >= 0 && ih < g->in_h ? x + ih * g->in_w : NULL;
         }
-        float *out = y + oh * g->out_w;
-        for (int64_t ow = 0; ow < lo; ow++)
-            out[ow] = activate1(column(g, rows, w, bias, ow), params);
-        int64_t ow = lo;
-        for (; ow < hi; ow += 16) {
-            int64_t count = hi - ow < 16 ? hi - ow : 16;
-            __mmask16 mask = (__mmask16)(count == 16 ? 0xffff : (1u << count) - 1);
-            __m512 v = vector16(rows, wv, bias, ow - g->pad_left, mask);
-            _mm512_mask_storeu_ps(out + ow, mask, activate(v, params));
+        for (int r = 0; r < rows; r++)
+            out[r] = y + (oh + r) * g->out_w;
+        for (int64_t ow = 0; ow < g->out_w; ow += 16) {
+            span s = span_at(g, ow);
+            if (s.base < 0)
+                pass(g, in, out, rows, 1, wv, bv, &s, params);
+            else
+                pass(g, in, out, rows, 0, wv, bv, &s, params);
         }
-        for (ow = hi; ow < g->out_w; ow++)
-            out[ow] = activate1(column(g, rows, w, bias, ow), params);
     }
 }
