@@ -1,12 +1,13 @@
 /* Data-movement operators: Transpose, Concat, Slice, Gather, Tile. They work on every dtype by
- * element size. A one-byte rank-4 Transpose with perm (0, 2, 3, 1) or (0, 3, 1, 2), the
- * NCHW <-> NHWC change at the borders of an int8 region, runs a tiled kernel split over the
- * thread pool. */
+ * element size. A Transpose that is a batch of matrix transposes (NCHW <-> NHWC at the
+ * borders of an int8 region, for any channel count) runs a tiled kernel split over the thread
+ * pool for one- and four-byte elements; one that moves only dims of size 1 is a copy. */
 #include <stdint.h>
 #include <string.h>
 
 #include "ops/ops_tensor.h"
 #include "ref/qu8_transpose2d_ref.h"
+#include "ref/x32_transpose2d_ref.h"
 #include "ref/tensor_gather_ref.h"
 #include "ref/tensor_strided_copy_ref.h"
 #include "runtime/threadpool.h"
@@ -54,14 +55,17 @@ fq_status fq_op_transpose_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return FQ_OK;
 }
 
-/* A layout change of one-byte elements: per image, a [rows, cols] -> [cols, rows] matrix
- * transpose, split into blocks of whole tiles along its longer side. */
+/* A Transpose that is, once dims of size 1 are dropped and dims that stay neighbours are
+ * merged, a batch of [rows, cols] -> [cols, rows] matrix transposes: NCHW <-> NHWC of any
+ * channel count, and the same with the batch moved (a detector head's). One- and four-byte
+ * elements run tiled kernels, split into blocks of whole tiles along the longer side. */
 typedef struct layout_job {
-    int64_t rows, cols;
+    int64_t batch, rows, cols;
     bool split_rows;
-    int64_t blocks; /* per image */
-    const uint8_t *in;
-    uint8_t *out;
+    int64_t blocks; /* per matrix */
+    size_t elem;    /* 1 or 4 */
+    const void *in;
+    void *out;
 } layout_job;
 
 enum { LAYOUT_BLOCK = 8 * FQ_QU8_TRANSPOSE_TILE };
@@ -69,7 +73,7 @@ enum { LAYOUT_BLOCK = 8 * FQ_QU8_TRANSPOSE_TILE };
 static void layout_task(void *ctx, size_t index)
 {
     const layout_job *job = ctx;
-    int64_t image = (int64_t)index / job->blocks;
+    int64_t matrix = (int64_t)index / job->blocks;
     int64_t extent = job->split_rows ? job->rows : job->cols;
     int64_t begin = ((int64_t)index % job->blocks) * LAYOUT_BLOCK;
     int64_t end = begin + LAYOUT_BLOCK < extent ? begin + LAYOUT_BLOCK : extent;
@@ -81,33 +85,89 @@ static void layout_task(void *ctx, size_t index)
         block.col_begin = begin;
         block.col_end = end;
     }
-    int64_t offset = image * job->rows * job->cols;
-    fq_qu8_transpose2d_ref(job->rows, job->cols, &block, job->in + offset, job->out + offset);
+    size_t offset = (size_t)(matrix * job->rows * job->cols);
+    if (job->elem == 1)
+        fq_qu8_transpose2d_ref(job->rows, job->cols, &block, (const uint8_t *)job->in + offset,
+                               (uint8_t *)job->out + offset);
+    else
+        fq_x32_transpose2d_ref(job->rows, job->cols, &block, (const uint32_t *)job->in + offset,
+                               (uint32_t *)job->out + offset);
 }
 
-/* Runs perm (0, 2, 3, 1) or (0, 3, 1, 2) on one-byte elements; false for anything else. */
+/* The dims of x longer than 1 as runs of input axes that stay neighbours in the output:
+ * size[g] of run g, in output order, and first[g] its first input axis. Returns the count. */
+static int merged_runs(const fq_shape *shape, const int *perm, int64_t *size, int *first)
+{
+    int runs = 0, previous = -2;
+    for (int d = 0; d < shape->rank; d++) {
+        int axis = perm[d];
+        if (shape->dims[axis] == 1)
+            continue;
+        bool follows = previous >= 0 && axis > previous;
+        for (int a = previous + 1; follows && a < axis; a++)
+            follows = shape->dims[a] == 1;
+        if (follows) {
+            size[runs - 1] *= shape->dims[axis];
+        } else {
+            size[runs] = shape->dims[axis];
+            first[runs++] = axis;
+        }
+        previous = axis;
+    }
+    return runs;
+}
+
+/* Fills batch, rows and cols when the Transpose is a batch of matrix transposes. */
+static bool as_matrices(const fq_shape *shape, const int *perm, layout_job *job)
+{
+    int64_t size[FQ_MAX_RANK];
+    int first[FQ_MAX_RANK];
+    int runs = merged_runs(shape, perm, size, first);
+    if (runs == 2 && first[1] < first[0]) {
+        *job = (layout_job){.batch = 1, .rows = size[1], .cols = size[0]};
+        return true;
+    }
+    if (runs == 3 && first[0] < first[2] && first[2] < first[1]) {
+        *job = (layout_job){.batch = size[0], .rows = size[2], .cols = size[1]};
+        return true;
+    }
+    return false;
+}
+
+/* Runs the Transpose as matrix transposes when it is one and its elements are 1 or 4 bytes;
+ * false otherwise. */
 static bool transpose_layout(const fq_exec_ctx *ctx, const int *perm)
 {
     const fq_tensor *x = &ctx->inputs[0];
-    if (fq_dtype_size(x->dtype) != 1 || x->shape.rank != 4 || perm[0] != 0)
+    size_t elem = fq_dtype_size(x->dtype);
+    layout_job job;
+    if ((elem != 1 && elem != 4) || !as_matrices(&x->shape, perm, &job))
         return false;
-    const int64_t *d = x->shape.dims;
-    layout_job job = {.in = x->data, .out = ctx->outputs[0].data};
-    if (perm[1] == 2 && perm[2] == 3 && perm[3] == 1) {
-        job.rows = d[1];
-        job.cols = d[2] * d[3];
-    } else if (perm[1] == 3 && perm[2] == 1 && perm[3] == 2) {
-        job.rows = d[1] * d[2];
-        job.cols = d[3];
-    } else {
-        return false;
-    }
-    if (d[0] * job.rows * job.cols == 0)
-        return true;
+    job.elem = elem;
+    job.in = x->data;
+    job.out = ctx->outputs[0].data;
     job.split_rows = job.rows > job.cols;
     int64_t extent = job.split_rows ? job.rows : job.cols;
     job.blocks = (extent + LAYOUT_BLOCK - 1) / LAYOUT_BLOCK;
-    fq_threadpool_parallel_for(ctx->pool, (size_t)(d[0] * job.blocks), layout_task, &job);
+    uint64_t work = (uint64_t)(job.batch * job.rows * job.cols);
+    fq_threadpool_parallel_for_work(ctx->pool, (size_t)(job.batch * job.blocks), work,
+                                    layout_task, &job);
+    return true;
+}
+
+/* Whether perm keeps the dims longer than 1 in their order: then only dims of size 1 move, and
+ * the bytes are the same in both layouts (the heads of detectors have such Transposes once
+ * their input is NHWC). */
+static bool moves_only_unit_dims(const fq_shape *shape, const int *perm)
+{
+    int last = -1;
+    for (int d = 0; d < shape->rank; d++) {
+        if (shape->dims[perm[d]] == 1)
+            continue;
+        if (perm[d] < last)
+            return false;
+        last = perm[d];
+    }
     return true;
 }
 
@@ -118,6 +178,12 @@ fq_status fq_op_transpose_exec(const fq_exec_ctx *ctx)
     fq_status status = transpose_perm(ctx->node, x->shape.rank, perm, ctx->err);
     if (status != FQ_OK)
         return status;
+    if (moves_only_unit_dims(&x->shape, perm)) {
+        size_t bytes = (size_t)fq_shape_numel(&x->shape) * fq_dtype_size(x->dtype);
+        if (bytes > 0 && ctx->outputs[0].data != x->data)
+            memmove(ctx->outputs[0].data, x->data, bytes);
+        return FQ_OK;
+    }
     if (transpose_layout(ctx, perm))
         return FQ_OK;
     fq_transpose_ref(fq_dtype_size(x->dtype), x->shape.rank, x->shape.dims, perm, x->data,

@@ -9,7 +9,13 @@
  * fq_op_quantize_linear_prepare gives f32 -> u8 per-tensor QuantizeLinear the input quantizer
  * of kernels/qs8_gemm_i32.h allowed under the session's cap (AVX2 where the CPU has it), which
  * its tests prove equal to the reference bit for bit; without that state exec uses
- * fq_quantize_u8_span. */
+ * fq_quantize_u8_span.
+ *
+ * A QuantizeLinear with the attribute channels_last = 1 (set by fq_pass_channels_last on the
+ * entry of an int8 region) reads a 4-D NCHW float tensor and writes u8 NHWC: QuantizeLinear
+ * then Transpose (0, 2, 3, 1) in one pass (kernels/f32_quantize_u8_nchw2nhwc.h). It takes
+ * per-tensor parameters and a u8 output only, and splits each image into runs of whole rows. */
+#include "f32_quantize_u8_nchw2nhwc.h"
 #include "ops/ops_tensor.h"
 #include "qs8_gemm_i32.h"
 #include "ref/qdq_ref.h"
@@ -53,6 +59,26 @@ static fq_status qdq_layout(const fq_graph *graph, const fq_node *node, const fq
     return FQ_OK;
 }
 
+/* Whether the node writes NHWC (channels_last = 1), and if so whether it can. */
+static fq_status quantize_nhwc(const fq_node *node, const fq_shape *x,
+                               const fq_qdq_layout *layout, fq_dtype out, bool *nhwc,
+                               fq_error *err)
+{
+    int64_t value = fq_node_attr_int(node, "channels_last", 0);
+    if (value != 0 && value != 1)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "channels_last is %lld, expects 0 "
+                           "or 1", (long long)value);
+    *nhwc = value == 1;
+    if (!*nhwc)
+        return FQ_OK;
+    if (x->rank != 4 || layout->channels != 1 || out != FQ_DTYPE_U8)
+        return fq_op_error(err, FQ_ERR_UNSUPPORTED, node, "channels_last takes a 4-D input, "
+                           "per-tensor parameters and a u8 output (input has rank %d, %lld "
+                           "scales, output %s)", x->rank, (long long)layout->channels,
+                           fq_dtype_name(out));
+    return FQ_OK;
+}
+
 fq_status fq_op_quantize_linear_infer(fq_graph *graph, fq_node *node, fq_error *err)
 {
     fq_status status = fq_op_check_arity(node, 2, 3, err);
@@ -72,7 +98,15 @@ fq_status fq_op_quantize_linear_infer(fq_graph *graph, fq_node *node, fq_error *
     status = qdq_layout(graph, node, &x->shape, scale, zero_point, &layout, err);
     if (status != FQ_OK)
         return status;
-    fq_op_set_output(graph, node, 0, out, &x->shape);
+    bool nhwc = false;
+    status = quantize_nhwc(node, &x->shape, &layout, out, &nhwc, err);
+    if (status != FQ_OK)
+        return status;
+    fq_shape y = x->shape;
+    if (nhwc)
+        y = (fq_shape){.rank = 4, .dims = {x->shape.dims[0], x->shape.dims[2],
+                                           x->shape.dims[3], x->shape.dims[1]}};
+    fq_op_set_output(graph, node, 0, out, &y);
     return FQ_OK;
 }
 
@@ -161,19 +195,76 @@ static void qdq_run(const fq_exec_ctx *ctx, const fq_qdq_layout *layout, qdq_job
     job->rows = (job->numel + job->inner - 1) / job->inner;
     job->rows_per_task = job->inner >= QDQ_CHUNK ? 1 : QDQ_CHUNK / job->inner;
     int64_t tasks = (job->rows + job->rows_per_task - 1) / job->rows_per_task;
-    fq_threadpool_parallel_for(ctx->pool, (size_t)tasks, qdq_task, job);
+    fq_threadpool_parallel_for_work(ctx->pool, (size_t)tasks, (uint64_t)job->numel, qdq_task,
+                                    job);
 }
 
+/* The kernel of a QuantizeLinear to u8 with per-tensor parameters: a plain quantizer, or for
+ * channels_last nodes an NCHW -> NHWC one (the other pointer is NULL). */
 typedef struct qdq_quantizer {
     const char *name;
     fq_f32_quantize_u8_fn fn;
+    fq_f32_quantize_u8_nchw2nhwc_fn to_nhwc;
 } qdq_quantizer;
 
 static const qdq_quantizer quantizer_scalar = {"f32_quantize_u8__scalar",
-                                               fq_f32_quantize_u8__scalar};
+                                               fq_f32_quantize_u8__scalar, NULL};
 #if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX2)
-static const qdq_quantizer quantizer_avx2 = {"f32_quantize_u8__avx2", fq_f32_quantize_u8__avx2};
+static const qdq_quantizer quantizer_avx2 = {"f32_quantize_u8__avx2", fq_f32_quantize_u8__avx2,
+                                             NULL};
 #endif
+
+#define NHWC_QUANTIZER(isa) \
+    {"f32_quantize_u8_nchw2nhwc_16p__" #isa, NULL, fq_f32_quantize_u8_nchw2nhwc_16p__##isa}
+
+static const qdq_quantizer nhwc_scalar = {"f32_quantize_u8_nchw2nhwc__scalar", NULL,
+                                          fq_f32_quantize_u8_nchw2nhwc__scalar};
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_SSE41)
+static const qdq_quantizer nhwc_sse41 = NHWC_QUANTIZER(sse41);
+#endif
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX2)
+static const qdq_quantizer nhwc_avx2 = NHWC_QUANTIZER(avx2);
+#endif
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX512)
+static const qdq_quantizer nhwc_avx512 = NHWC_QUANTIZER(avx512);
+#endif
+#if defined(FQ_KERNELS_AARCH64) && defined(FQ_HAVE_ISA_NEON)
+static const qdq_quantizer nhwc_neon = NHWC_QUANTIZER(neon);
+#endif
+
+static const qdq_quantizer *select_plain(fq_isa cap)
+{
+    fq_isa isa;
+    fq_f32_quantize_u8_select(cap, &isa);
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX2)
+    if (isa == FQ_ISA_AVX2)
+        return &quantizer_avx2;
+#endif
+    return &quantizer_scalar;
+}
+
+/* The best NCHW -> NHWC quantizer allowed under cap, most specific ISA first. */
+static const qdq_quantizer *select_nhwc(fq_isa cap)
+{
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX512)
+    if (fq_isa_allowed(FQ_ISA_AVX512, cap))
+        return &nhwc_avx512;
+#endif
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX2)
+    if (fq_isa_allowed(FQ_ISA_AVX2, cap))
+        return &nhwc_avx2;
+#endif
+#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_SSE41)
+    if (fq_isa_allowed(FQ_ISA_SSE41, cap))
+        return &nhwc_sse41;
+#endif
+#if defined(FQ_KERNELS_AARCH64) && defined(FQ_HAVE_ISA_NEON)
+    if (fq_isa_allowed(FQ_ISA_NEON, cap))
+        return &nhwc_neon;
+#endif
+    (void)cap;
+    return &nhwc_scalar;
+}
 
 /* The state is a static quantizer (nothing to free) for u8 output; other outputs get none. */
 fq_status fq_op_quantize_linear_prepare(const fq_graph *graph, const fq_node *node,
@@ -186,19 +277,60 @@ fq_status fq_op_quantize_linear_prepare(const fq_graph *graph, const fq_node *no
     const fq_value *zero_point = fq_node_input(graph, node, 2);
     if (zero_point != NULL && zero_point->dtype != FQ_DTYPE_U8)
         return FQ_OK;
-    fq_isa isa;
-    fq_f32_quantize_u8_select(config->isa_cap, &isa);
-    *state = (void *)&quantizer_scalar;
-#if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX2)
-    if (isa == FQ_ISA_AVX2)
-        *state = (void *)&quantizer_avx2;
-#endif
+    bool nhwc = fq_node_attr_int(node, "channels_last", 0) == 1;
+    *state = (void *)(nhwc ? select_nhwc(config->isa_cap) : select_plain(config->isa_cap));
     return FQ_OK;
 }
 
 const char *fq_op_quantize_linear_kernel_name(const void *state)
 {
     return ((const qdq_quantizer *)state)->name;
+}
+
+/* One run of a channels_last QuantizeLinear: tasks of `rows_per_task` image rows. */
+typedef struct nhwc_job {
+    int64_t channels, height, width;
+    int64_t rows_per_task, tasks_per_image;
+    const float *x;
+    uint8_t *y;
+    float scale;
+    int32_t zero_point;
+    fq_f32_quantize_u8_nchw2nhwc_fn to_nhwc;
+} nhwc_job;
+
+static void nhwc_task(void *ctx, size_t index)
+{
+    const nhwc_job *job = ctx;
+    int64_t image = (int64_t)index / job->tasks_per_image;
+    int64_t row = ((int64_t)index % job->tasks_per_image) * job->rows_per_task;
+    int64_t rows = job->height - row < job->rows_per_task ? job->height - row
+                                                          : job->rows_per_task;
+    int64_t plane = job->height * job->width;
+    int64_t first = row * job->width;
+    const float *x = job->x + image * job->channels * plane + first;
+    uint8_t *y = job->y + (image * plane + first) * job->channels;
+    job->to_nhwc((size_t)(rows * job->width), (size_t)job->channels, (size_t)plane, x,
+                 job->scale, job->zero_point, y);
+}
+
+static void quantize_nhwc_run(const fq_exec_ctx *ctx, const qdq_quantizer *quantizer)
+{
+    const int64_t *d = ctx->inputs[0].shape.dims;
+    const uint8_t *zp = ctx->n_inputs > 2 ? ctx->inputs[2].data : NULL;
+    nhwc_job job = {.channels = d[1], .height = d[2], .width = d[3],
+                    .x = ctx->inputs[0].data, .y = ctx->outputs[0].data,
+                    .scale = *(const float *)ctx->inputs[1].data,
+                    .zero_point = zp != NULL ? *zp : 0,
+                    .to_nhwc = fq_f32_quantize_u8_nchw2nhwc__scalar};
+    if (quantizer != NULL && quantizer->to_nhwc != NULL)
+        job.to_nhwc = quantizer->to_nhwc;
+    int64_t row = d[1] * d[3];
+    if (d[0] * row * d[2] == 0)
+        return;
+    job.rows_per_task = row >= QDQ_CHUNK ? 1 : QDQ_CHUNK / row;
+    job.tasks_per_image = (d[2] + job.rows_per_task - 1) / job.rows_per_task;
+    fq_threadpool_parallel_for_work(ctx->pool, (size_t)(d[0] * job.tasks_per_image),
+                                    (uint64_t)(d[0] * row * d[2]), nhwc_task, &job);
 }
 
 fq_status fq_op_quantize_linear_exec(const fq_exec_ctx *ctx)
@@ -208,10 +340,18 @@ fq_status fq_op_quantize_linear_exec(const fq_exec_ctx *ctx)
     fq_qdq_layout layout;
     fq_status status = qdq_layout(graph, node, &ctx->inputs[0].shape, fq_node_input(graph, node, 1),
                                   fq_node_input(graph, node, 2), &layout, ctx->err);
+    bool nhwc = false;
+    if (status == FQ_OK)
+        status = quantize_nhwc(node, &ctx->inputs[0].shape, &layout, ctx->outputs[0].dtype,
+                               &nhwc, ctx->err);
     if (status != FQ_OK)
         return status;
-    qdq_job job = {.kind = ctx->outputs[0].dtype == FQ_DTYPE_I8 ? QUANTIZE_I8 : QUANTIZE_U8};
     const qdq_quantizer *quantizer = ctx->state;
+    if (nhwc) {
+        quantize_nhwc_run(ctx, quantizer);
+        return FQ_OK;
+    }
+    qdq_job job = {.kind = ctx->outputs[0].dtype == FQ_DTYPE_I8 ? QUANTIZE_I8 : QUANTIZE_U8};
     if (job.kind == QUANTIZE_U8 && layout.channels == 1 && quantizer != NULL)
         job.quantize = quantizer->fn;
     qdq_run(ctx, &layout, &job);

@@ -7,7 +7,9 @@
  * reader of another kind needs the value, a u8 Transpose (0, 3, 1, 2) writes an NCHW copy once,
  * and an NCHW value read by a region node gets a Transpose (0, 2, 3, 1), once per value. A
  * Transpose of the graph reading an NHWC value has the two permutations composed instead.
- * A graph with a node that already has channels_last = 1 is left as it is. */
+ * A QuantizeLinear whose only reader is such a Transpose (0, 2, 3, 1), the entry of a region
+ * fed by a float image, writes the NHWC value itself (channels_last = 1) and the Transpose
+ * goes. A graph with a node that already has channels_last = 1 is left as it is. */
 #include <stdio.h>
 #include <string.h>
 
@@ -345,6 +347,55 @@ static fq_status restore_output(layout_pass *lp, int v, fq_error *err)
     return status;
 }
 
+static bool is_to_nhwc(const fq_node *node)
+{
+    int64_t perm[4];
+    return !node->dead && strcmp(node->op_type, "Transpose") == 0 && node->n_inputs == 1 &&
+           node->n_outputs == 1 && fq_node_attr_ints(node, "perm", perm, 4) == 4 &&
+           memcmp(perm, to_nhwc, sizeof(perm)) == 0;
+}
+
+/* A QuantizeLinear that can write NHWC: f32 4-D input, per-tensor scale, u8 output. */
+static bool quantizes_to_u8_per_tensor(const fq_graph *graph, const fq_node *node)
+{
+    if (node->dead || strcmp(node->op_type, "QuantizeLinear") != 0 || node->n_outputs != 1 ||
+        node->n_inputs < 2)
+        return false;
+    const fq_value *x = fq_node_input(graph, node, 0);
+    const fq_value *scale = fq_node_input(graph, node, 1);
+    const fq_value *zero_point = fq_node_input(graph, node, 2);
+    return x != NULL && x->dtype == FQ_DTYPE_F32 && x->shape.rank == 4 && scale != NULL &&
+           fq_shape_numel(&scale->shape) == 1 &&
+           (zero_point == NULL || zero_point->dtype == FQ_DTYPE_U8) &&
+           is_u8_4d(graph, node->outputs[0]);
+}
+
+/* Transpose t (0, 2, 3, 1) of a QuantizeLinear output read by nothing else: the QuantizeLinear
+ * writes the Transpose's output in NHWC and the Transpose goes. */
+static fq_status fuse_entry(fq_graph *graph, int t, fq_error *err)
+{
+    int v = graph->nodes[t].inputs[0];
+    int q = fq_graph_producer(graph, v);
+    if (q < 0 || !quantizes_to_u8_per_tensor(graph, &graph->nodes[q]) ||
+        fq_graph_use_count(graph, v) != 1)
+        return FQ_OK;
+    fq_status status = set_int_attr(graph, q, "channels_last", 1, err);
+    if (status != FQ_OK)
+        return status;
+    graph->nodes[q].outputs[0] = graph->nodes[t].outputs[0];
+    graph->nodes[t].dead = true;
+    return FQ_OK;
+}
+
+static fq_status fuse_entries(fq_graph *graph, fq_error *err)
+{
+    fq_status status = FQ_OK;
+    for (int n = 0; n < graph->n_nodes && status == FQ_OK; n++)
+        if (is_to_nhwc(&graph->nodes[n]))
+            status = fuse_entry(graph, n, err);
+    return status;
+}
+
 static fq_status run_pass(layout_pass *lp, fq_error *err)
 {
     int n_nodes = lp->graph->n_nodes;
@@ -365,7 +416,7 @@ static fq_status run_pass(layout_pass *lp, fq_error *err)
                 return status;
         }
     }
-    return FQ_OK;
+    return fuse_entries(lp->graph, err);
 }
 
 static bool already_channels_last(const fq_graph *graph)

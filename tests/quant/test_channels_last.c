@@ -145,17 +145,18 @@ static void test_qlinearconv_gets_channels_last_and_nhwc_shapes(void **state)
     layouts_free(&l);
 }
 
-static void test_one_transpose_enters_the_region_and_one_leaves(void **state)
+/* The entry Transpose is fused into the QuantizeLinear (channels_last = 1). */
+static void test_the_quantize_enters_the_region_and_one_transpose_leaves(void **state)
 {
     (void)state;
     layouts l = quantize_both(CHAIN, 2);
-    assert_int_equal(gb_count_op(l.nhwc, "Transpose"), 2);
-    const fq_node *in = node_of(l.nhwc, "Transpose", 0);
-    const fq_node *out = node_of(l.nhwc, "Transpose", 1);
-    assert_perm(in, 0, 2, 3, 1);
+    assert_int_equal(gb_count_op(l.nhwc, "Transpose"), 1);
+    const fq_node *out = node_of(l.nhwc, "Transpose", 0);
     assert_perm(out, 0, 3, 1, 2);
-    int q = fq_graph_producer(l.nhwc, in->inputs[0]);
-    assert_string_equal(l.nhwc->nodes[q].op_type, "QuantizeLinear");
+    const fq_node *in = node_of(l.nhwc, "QuantizeLinear", 0);
+    assert_int_equal(fq_node_attr_int(in, "channels_last", 0), 1);
+    int conv = fq_graph_producer(l.nhwc, out->inputs[0]);
+    assert_string_equal(l.nhwc->nodes[conv].op_type, "QLinearConv");
     assert_int_equal(l.nhwc->values[out->inputs[0]].dtype, FQ_DTYPE_U8);
     layouts_free(&l);
 }
@@ -200,8 +201,8 @@ static void test_head_transpose_reads_nhwc_with_composed_perm(void **state)
 {
     (void)state;
     layouts l = quantize_both(HEAD, 5);
-    assert_int_equal(gb_count_op(l.nhwc, "Transpose"), 2);
-    const fq_node *head = node_of(l.nhwc, "Transpose", 1);
+    assert_int_equal(gb_count_op(l.nhwc, "Transpose"), 1);
+    const fq_node *head = node_of(l.nhwc, "Transpose", 0);
     assert_perm(head, 0, 1, 2, 3);
     int producer = fq_graph_producer(l.nhwc, head->inputs[0]);
     assert_string_equal(l.nhwc->nodes[producer].op_type, "QLinearConv");
@@ -282,7 +283,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qlinearconv_gets_channels_last_and_nhwc_shapes),
-        cmocka_unit_test(test_one_transpose_enters_the_region_and_one_leaves),
+        cmocka_unit_test(test_the_quantize_enters_the_region_and_one_transpose_leaves),
         cmocka_unit_test(test_concat_axis_moves_to_3),
         cmocka_unit_test(test_quantized_pools_get_channels_last),
         cmocka_unit_test(test_resize_scales_are_permuted_into_a_new_constant),
