@@ -1,10 +1,12 @@
 /* Conv: 1-D and 2-D convolution in f32 with groups, dilations, pads, auto_pad, an optional
  * bias and the fused activation of node->act. 3-D convolution is not supported. The weights may
- * be an fp16 constant (fp16 storage, fp32 arithmetic; X, B and Y stay f32): the reference path
- * widens them into its workspace on every run, the planned path keeps them fp16 in its packed
- * panels (f32_conv.h). */
+ * be an fp16 constant (X, B and Y stay f32): the reference path widens them into its workspace
+ * on every run; the planned path runs the fp16-arithmetic plan (f16_conv_plan.h) where the
+ * session's ISA cap and the CPU have fp16 arithmetic and the layer fits it, else keeps them fp16
+ * in the packed panels of the fp32-arithmetic plan (f32_conv.h). */
 #include <string.h>
 
+#include "f16_conv_plan.h"
 #include "f32_conv.h"
 #include "facequant/alloc.h"
 #include "ops/op_util.h"
@@ -237,6 +239,36 @@ static bool is_constant(const fq_graph *graph, const fq_node *node, int input)
     return v->kind == FQ_VALUE_CONSTANT && v->data != NULL;
 }
 
+/* What prepare made: exactly one of the two plans. */
+typedef struct conv_state {
+    fq_f32_conv_plan *f32;
+    fq_f16_conv_plan *f16;
+} conv_state;
+
+/* fp16 weights take the fp16-arithmetic plan when it applies (f16_conv_plan.h), else the
+ * fp32-arithmetic plan with fp16 panels; f32 weights the fp32 plan. */
+static fq_status create_plan(const fq_graph *graph, const fq_node *node,
+                             const fq_conv2d_f32_params *p, const float *bias,
+                             const fq_kernel_config *config, conv_state *made, fq_error *err)
+{
+    const void *w = fq_node_input(graph, node, 1)->data;
+    bool f16 = has_f16_weights(graph, node);
+    int threads = fq_threadpool_size(config->pool);
+    fq_error plan_err = {0};
+    fq_status status;
+    if (f16 && fq_f16_conv_plan_applies(p, config->isa_cap))
+        status = fq_f16_conv_plan_create(p, w, bias, config->isa_cap, &made->f16, &plan_err);
+    else if (f16)
+        status = fq_f32_conv_plan_create_f16(p, w, bias, config->isa_cap, threads, &made->f32,
+                                             &plan_err);
+    else
+        status = fq_f32_conv_plan_create(p, w, bias, config->isa_cap, threads, &made->f32,
+                                         &plan_err);
+    if (status != FQ_OK)
+        return fq_op_error(err, status, node, "%s", plan_err.message);
+    return FQ_OK;
+}
+
 /* Plans the fast kernels when the weights and the bias are constants; otherwise exec keeps the
  * reference path (state NULL). */
 fq_status fq_conv_prepare(const fq_graph *graph, const fq_node *node,
@@ -263,36 +295,52 @@ fq_status fq_conv_prepare(const fq_graph *graph, const fq_node *node,
         widen(bv->data, fq_shape_numel(&bv->shape), wide_bias);
         bias = wide_bias;
     }
-    const void *w = fq_node_input(graph, node, 1)->data;
-    int threads = fq_threadpool_size(config->pool);
-    fq_f32_conv_plan *plan;
-    fq_error plan_err = {0};
-    if (has_f16_weights(graph, node))
-        status = fq_f32_conv_plan_create_f16(&p, w, bias, config->isa_cap, threads, &plan,
-                                             &plan_err);
-    else
-        status = fq_f32_conv_plan_create(&p, w, bias, config->isa_cap, threads, &plan,
-                                         &plan_err);
+    conv_state *made = fq_calloc(1, sizeof(*made));
+    if (made == NULL) {
+        fq_free(wide_bias);
+        return fq_op_error(err, FQ_ERR_NO_MEMORY, node, "out of memory for the plan");
+    }
+    status = create_plan(graph, node, &p, bias, config, made, err);
     fq_free(wide_bias); /* the plan packs its own copy */
-    if (status != FQ_OK)
-        return fq_op_error(err, status, node, "%s", plan_err.message);
-    *state = plan;
-    *workspace = plan->workspace;
+    if (status != FQ_OK) {
+        fq_free(made);
+        return status;
+    }
+    *state = made;
+    *workspace = made->f16 != NULL ? made->f16->workspace : made->f32->workspace;
     return FQ_OK;
 }
 
 void fq_conv_release(void *state)
 {
-    fq_f32_conv_plan_free(state);
+    conv_state *made = state;
+    if (made == NULL)
+        return;
+    fq_f32_conv_plan_free(made->f32);
+    fq_f16_conv_plan_free(made->f16);
+    fq_free(made);
 }
 
 const char *fq_conv_kernel_name(const void *state)
 {
-    return ((const fq_f32_conv_plan *)state)->name;
+    const conv_state *made = state;
+    return made->f16 != NULL ? made->f16->name : made->f32->name;
 }
 
-static fq_status exec_planned(const fq_exec_ctx *ctx, const fq_f32_conv_plan *plan)
+static fq_status exec_f16_planned(const fq_exec_ctx *ctx, const fq_f16_conv_plan *plan)
 {
+    if (ctx->workspace_size < plan->workspace)
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
+                           "too small", ctx->workspace_size);
+    fq_f16_conv_run(plan, ctx->inputs[0].data, ctx->outputs[0].data, ctx->workspace);
+    return FQ_OK;
+}
+
+static fq_status exec_planned(const fq_exec_ctx *ctx, const conv_state *made)
+{
+    if (made->f16 != NULL)
+        return exec_f16_planned(ctx, made->f16);
+    const fq_f32_conv_plan *plan = made->f32;
     if (ctx->workspace_size < plan->workspace)
         return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
                            "too small", ctx->workspace_size);
