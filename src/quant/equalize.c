@@ -28,33 +28,7 @@
  * with 1.25 to 4 it rose from 0.9924 to 0.9957-0.9960. */
 #define FQ_EQUALIZE_HEADROOM 2.0
 
-static int sole_reader(const fq_graph *graph, int value)
-{
-    int reader = -1;
-    for (int n = 0; n < graph->n_nodes; n++) {
-        const fq_node *node = &graph->nodes[n];
-        if (node->dead)
-            continue;
-        for (int i = 0; i < node->n_inputs; i++) {
-            if (node->inputs[i] != value)
-                continue;
-            if (reader >= 0 && reader != n)
-                return -1;
-            reader = n;
-        }
-    }
-    return reader;
-}
-
-static bool is_graph_output(const fq_graph *graph, int value)
-{
-    for (int i = 0; i < graph->n_outputs; i++)
-        if (graph->outputs[i] == value)
-            return true;
-    return false;
-}
-
-/* A constant f32 tensor that node `reader` alone reads: safe to rescale in place. */
+/* A constant f32 tensor that one node alone reads: safe to rescale in place. */
 static bool private_f32_constant(const fq_graph *graph, const fq_node *node, int slot)
 {
     if (slot >= node->n_inputs || node->inputs[slot] < 0)
@@ -62,7 +36,7 @@ static bool private_f32_constant(const fq_graph *graph, const fq_node *node, int
     int v = node->inputs[slot];
     const fq_value *value = &graph->values[v];
     return fq_value_is_constant(value) && value->dtype == FQ_DTYPE_F32 &&
-           sole_reader(graph, v) >= 0 && !is_graph_output(graph, v);
+           fq_quant_sole_reader(graph, v) >= 0;
 }
 
 static bool commutes_with_scaling(const fq_node *node)
@@ -94,7 +68,7 @@ static int equalizable_producer(const fq_graph *graph, int dw)
     const fq_node *node = &graph->nodes[dw];
     int x = node->inputs[0];
     const fq_value *xv = &graph->values[x];
-    if (xv->shape.rank != 4 || is_graph_output(graph, x) || sole_reader(graph, x) != dw)
+    if (xv->shape.rank != 4 || fq_quant_sole_reader(graph, x) != dw)
         return -1;
     if (!is_depthwise_conv(graph, node, xv->shape.dims[1]) || !private_f32_constant(graph, node, 1))
         return -1;

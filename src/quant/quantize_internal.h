@@ -18,6 +18,10 @@ fq_status fq_quantize_fp16_impl(fq_graph *graph, const fq_quantize_options *opti
 fq_status fq_quantize_dynamic_impl(fq_graph *graph, const fq_quantize_options *options,
                                    fq_quantize_report *report, fq_error *err);
 
+/* The node reading value, when exactly one live node input (and no graph output) does; else
+ * -1. */
+int fq_quant_sole_reader(const fq_graph *graph, int value);
+
 /* Equalizes every depthwise Conv's input with the Conv that writes it (src/quant/equalize.c):
  * rescales both weight tensors from the per-channel ranges in stats and scales those channels'
  * statistics to match; *pairs counts the pairs. Values without per-channel ranges are left. */

@@ -979,8 +979,7 @@ void fq_quant_bind_known_ops(fq_graph *graph)
     }
 }
 
-/* The node reading value, when exactly one live node input (and no graph output) does. */
-static int sole_reader(const fq_graph *graph, int value)
+int fq_quant_sole_reader(const fq_graph *graph, int value)
 {
     if (graph->values[value].is_output || fq_graph_use_count(graph, value) != 1)
         return -1;
@@ -1003,7 +1002,7 @@ static fq_status fuse_add_relu(fq_graph *graph, fq_quantize_report *report, fq_e
         if (add->dead || strcmp(add->op_type, "Add") != 0 || add->act.kind != FQ_ACT_NONE ||
             add->n_outputs != 1)
             continue;
-        int r = sole_reader(graph, add->outputs[0]);
+        int r = fq_quant_sole_reader(graph, add->outputs[0]);
         if (r < 0 || strcmp(graph->nodes[r].op_type, "Relu") != 0)
             continue;
         fq_node *relu = &graph->nodes[r];
