@@ -224,8 +224,130 @@ static fq_status plan_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_is
     return FQ_OK;
 }
 
+/* Winograd F(4x4, 3x3) takes dense 3x3 stride-1 convolutions of fp32 weights (fp16 weights keep
+ * the taps path, whose result equals the fp32 direct plan's on the rounded weights bit for bit)
+ * where it was measured to win over taps (layers of det_2.5g, scrfd_500m and iresnet50, one
+ * thread, AVX-512). It saves 108 of every 144 multiply-adds of a tile per channel pair, while
+ * the input transforms cost in proportion to in_channels and the output transforms to
+ * out_channels, so what counts is h = in * out / (in + out); and each transform vector holds
+ * tiles of one tile row, so narrow planes fill few lanes. Measured against taps: h 6 (12 -> 12)
+ * and 7.1 (64 -> 8) never won; h 8 (16 -> 16) won at 80 columns (0.44 of the time), tied at 40
+ * and lost at 28 (1.4); h 12 to 17.5 won at 40 columns (0.62 to 0.78) and tied at 20 (0.78 to
+ * 1.02); h 32 and 40 won at 20 (0.71, 0.54); 10 columns lost at any h. The AVX2 kernels
+ * (8 lanes, 6x16 GEMM tiles) need more channels: h 12 tied at 40 to 160 columns, 15.2 and 17.5
+ * won at 40 (0.75, 0.9). Hence the least output width for each h below. */
+static bool winograd_wins(int64_t in, int64_t out, int64_t width, fq_isa isa)
+{
+    int64_t product = in * out, sum = in + out;
+    if (isa == FQ_ISA_AVX2)
+        return (width >= 32 && product >= 15 * sum) || (width >= 16 && product >= 24 * sum);
+    if (width >= 48 && product >= 8 * sum)
+        return true;
+    if (width >= 32 && product >= 12 * sum)
+        return true;
+    return width >= 16 && product >= 24 * sum;
+}
+
+/* The transforms must be of the GEMM kernel's ISA: scalar ones beside the AVX2 GEMM kernel
+ * made the layers above 1.5 to 4 times slower than taps. SSE4.1 and NEON have none, so their
+ * plans keep the taps path. */
+static bool uses_winograd(const fq_conv2d_f32_params *p, const conv_weights *cw, fq_isa cap)
+{
+    if (cw->f16 != NULL || p->groups != 1 || p->kernel_h != 3 || p->kernel_w != 3 ||
+        p->stride_h != 1 || p->stride_w != 1 || p->dilation_h != 1 || p->dilation_w != 1 ||
+        p->pad_top < 0 || p->pad_top > 1 || p->pad_left < 0 || p->pad_left > 1)
+        return false;
+    fq_isa isa = fq_f32_winograd_select(cap)->isa;
+    return isa == gemm_kernel(cw, cap, p->out_channels)->isa &&
+           winograd_wins(p->in_channels, p->out_channels, p->out_w, isa);
+}
+
+/* A band's transformed inputs (36 x in_channels x tiles) and products (36 x out_channels x
+ * tiles) together fit in WINOGRAD_BAND_BYTES of L2. */
+enum { WINOGRAD_BAND_BYTES = 512 * 1024, WINOGRAD_MAX_TILES = 256 };
+
+static int64_t winograd_tiles_w(const fq_conv2d_f32_params *p)
+{
+    return (p->out_w + FQ_F32_WINOGRAD_TILE - 1) / FQ_F32_WINOGRAD_TILE;
+}
+
+static int64_t winograd_grid(const fq_conv2d_f32_params *p)
+{
+    return winograd_tiles_w(p) * ((p->out_h + FQ_F32_WINOGRAD_TILE - 1) / FQ_F32_WINOGRAD_TILE);
+}
+
+/* Tiles per band: whole panels of the GEMM kernel's nr columns, at least one, no more than
+ * the grid needs. It depends on the shape only, so results do not depend on the threads. */
+static int64_t winograd_band_tiles(const fq_conv2d_f32_params *p, int nr)
+{
+    int64_t per_tile = FQ_F32_WINOGRAD_ELEMENTS * (p->in_channels + p->out_channels) *
+                       (int64_t)sizeof(float);
+    int64_t tiles = WINOGRAD_BAND_BYTES / per_tile / nr * nr;
+    int64_t grid = (winograd_grid(p) + nr - 1) / nr * nr;
+    tiles = tiles < WINOGRAD_MAX_TILES ? tiles : WINOGRAD_MAX_TILES / nr * nr;
+    tiles = tiles < grid ? tiles : grid;
+    return tiles > nr ? tiles : nr;
+}
+
+static size_t winograd_slot_floats(const fq_f32_conv_plan *plan)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    return round16((size_t)(FQ_F32_WINOGRAD_ELEMENTS * (p->in_channels + p->out_channels) *
+                            plan->wino_tiles));
+}
+
+/* The 36 matrices U[e] (out_channels x in_channels) of the transformed filters, each packed
+ * for the GEMM kernel with a zero bias. */
+static fq_status pack_winograd(fq_f32_conv_plan *plan, const float *w, fq_error *err)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t pairs = p->out_channels * p->in_channels;
+    float *u = fq_malloc((size_t)(FQ_F32_WINOGRAD_ELEMENTS * pairs) * sizeof(float));
+    if (u == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate Winograd filters for %lld "
+                            "x %lld channels", (long long)p->out_channels,
+                            (long long)p->in_channels);
+    for (int64_t k = 0; k < pairs; k++) {
+        float one[FQ_F32_WINOGRAD_ELEMENTS];
+        fq_f32_winograd_filter_4x3(w + k * 9, one);
+        for (int e = 0; e < FQ_F32_WINOGRAD_ELEMENTS; e++)
+            u[e * pairs + k] = one[e];
+    }
+
+    fq_status status = FQ_OK;
+    for (int e = 0; e < FQ_F32_WINOGRAD_ELEMENTS && status == FQ_OK; e++)
+        status = fq_f32_gemm_pack(plan->gemm, p->out_channels, p->in_channels, u + e * pairs,
+                                  p->in_channels, NULL, 1.0f, &plan->packed[e], err);
+    fq_free(u);
+    return status;
+}
+
+static fq_status plan_winograd(fq_f32_conv_plan *plan, const conv_weights *cw, fq_isa cap,
+                               fq_error *err)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    plan->path = FQ_F32_CONV_WINOGRAD;
+    plan->gemm = gemm_kernel(cw, cap, p->out_channels);
+    plan->wino = fq_f32_winograd_select(cap);
+    plan->packed = fq_calloc(FQ_F32_WINOGRAD_ELEMENTS, sizeof(fq_f32_gemm_packed));
+    plan->wino_bias = fq_malloc((size_t)p->out_channels * sizeof(float));
+    if (plan->packed == NULL || plan->wino_bias == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate packed Winograd weights");
+    for (int64_t o = 0; o < p->out_channels; o++)
+        plan->wino_bias[o] = cw->bias != NULL ? cw->bias[o] : 0.0f;
+    fq_status status = pack_winograd(plan, cw->f32, err);
+    if (status != FQ_OK)
+        return status;
+
+    plan->wino_tiles = winograd_band_tiles(p, plan->gemm->nr);
+    plan->workspace = winograd_slot_floats(plan) * (size_t)plan->slots * sizeof(float);
+    snprintf(plan->name, sizeof(plan->name), "%s+winograd4x3", plan->gemm->name);
+    return FQ_OK;
+}
+
+/* winograd: whether the Winograd path may be taken. */
 static fq_status plan_create(const fq_conv2d_f32_params *p, const conv_weights *cw, fq_isa cap,
-                             int threads, fq_f32_conv_plan **out, fq_error *err)
+                             int threads, bool winograd, fq_f32_conv_plan **out, fq_error *err)
 {
     *out = NULL;
     fq_f32_conv_plan *plan = fq_calloc(1, sizeof(*plan));
@@ -237,6 +359,8 @@ static fq_status plan_create(const fq_conv2d_f32_params *p, const conv_weights *
     fq_status status;
     if (is_depthwise(p))
         status = plan_depthwise(plan, cw, cap, err);
+    else if (winograd && uses_winograd(p, cw, cap))
+        status = plan_winograd(plan, cw, cap, err);
     else if (uses_taps(p, cw, cap))
         status = plan_taps(plan, cw, cap, err);
     else
@@ -254,7 +378,15 @@ fq_status fq_f32_conv_plan_create(const fq_conv2d_f32_params *p, const float *w,
                                   fq_f32_conv_plan **out, fq_error *err)
 {
     conv_weights cw = {.f32 = w, .bias = bias};
-    return plan_create(p, &cw, cap, threads, out, err);
+    return plan_create(p, &cw, cap, threads, true, out, err);
+}
+
+fq_status fq_f32_conv_plan_create_direct(const fq_conv2d_f32_params *p, const float *w,
+                                         const float *bias, fq_isa cap, int threads,
+                                         fq_f32_conv_plan **out, fq_error *err)
+{
+    conv_weights cw = {.f32 = w, .bias = bias};
+    return plan_create(p, &cw, cap, threads, false, out, err);
 }
 
 fq_status fq_f32_conv_plan_create_f16(const fq_conv2d_f32_params *p, const uint16_t *w,
@@ -262,18 +394,21 @@ fq_status fq_f32_conv_plan_create_f16(const fq_conv2d_f32_params *p, const uint1
                                       fq_f32_conv_plan **out, fq_error *err)
 {
     conv_weights cw = {.f16 = w, .bias = bias};
-    return plan_create(p, &cw, cap, threads, out, err);
+    return plan_create(p, &cw, cap, threads, false, out, err);
 }
 
 void fq_f32_conv_plan_free(fq_f32_conv_plan *plan)
 {
     if (plan == NULL)
         return;
-    int64_t packs = plan->path == FQ_F32_CONV_TAPS ? 1 : plan->p.groups;
+    int64_t packs = plan->path == FQ_F32_CONV_TAPS       ? 1
+                    : plan->path == FQ_F32_CONV_WINOGRAD ? FQ_F32_WINOGRAD_ELEMENTS
+                                                         : plan->p.groups;
     for (int64_t g = 0; plan->packed != NULL && g < packs; g++)
         fq_f32_gemm_packed_free(&plan->packed[g]);
     fq_free(plan->packed);
     fq_free(plan->tap_offsets);
+    fq_free(plan->wino_bias);
     fq_free_aligned(plan->dw_weights);
     fq_free(plan);
 }
@@ -676,6 +811,131 @@ static void run_taps(const fq_f32_conv_plan *plan, const float *x, const fq_epil
     }
 }
 
+/* The Winograd path on one image runs in bands of tiles spread over threads; a task's slot of
+ * the workspace holds its band's transformed inputs V (element e, channel c, tile t at
+ * (e * in_channels + c) * tiles + t) and the products M (the same with out_channels). */
+typedef struct winograd_job {
+    const fq_f32_conv_plan *plan;
+    const float *x;
+    float *y;
+    float *workspace;
+    const fq_epilogue_f32 *act;
+    fq_f32_winograd_geometry geometry;
+    int64_t grid;
+    size_t bands;
+    atomic_size_t next;
+} winograd_job;
+
+/* M[e] = U[e] * V[e] over n tiles: column panels of nr, each summed over the depth blocks of
+ * every row panel while it is in L1. */
+static void winograd_products(const fq_f32_conv_plan *plan, const float *v, float *m,
+                              int64_t n)
+{
+    const fq_f32_gemm_kernel *kernel = plan->gemm;
+    int64_t tiles = plan->wino_tiles, nr = kernel->nr;
+    size_t stride = (size_t)tiles * sizeof(float);
+    fq_f32_gemm_params none = {.kind = FQ_EPILOGUE_F32_NONE};
+    for (int e = 0; e < FQ_F32_WINOGRAD_ELEMENTS; e++) {
+        const fq_f32_gemm_packed *u = &plan->packed[e];
+        const float *ve = v + e * u->k * tiles;
+        float *me = m + e * u->m * tiles;
+        for (int64_t j0 = 0; j0 < n; j0 += nr) {
+            size_t nc = (size_t)(n - j0 < nr ? n - j0 : nr);
+            for (int64_t k0 = 0; k0 < u->k; k0 += u->kc) {
+                int64_t kb = u->k - k0 < u->kc ? u->k - k0 : u->kc;
+                unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
+                                 (k0 + kb >= u->k ? FQ_F32_GEMM_LAST : 0u);
+                for (int64_t i0 = 0; i0 < u->m; i0 += u->mr)
+                    fq_f32_gemm_tile(kernel, u, i0, k0, nc, (size_t)kb, ve + k0 * tiles + j0,
+                                     stride, me + i0 * tiles + j0, stride, flags, &none);
+            }
+        }
+    }
+}
+
+/* The activation of output channel o as the output transform applies it: PRELU as LEAKY_RELU
+ * with the channel's slope, SIGMOID left for afterwards. */
+static fq_f32_gemm_params winograd_params(const fq_epilogue_f32 *act, int64_t o)
+{
+    fq_f32_gemm_params params = {.kind = act->kind, .alpha = act->alpha, .beta = act->beta};
+    if (act->kind == FQ_EPILOGUE_F32_PRELU) {
+        params.kind = FQ_EPILOGUE_F32_LEAKY_RELU;
+        params.alpha = channel_slope(act, o);
+    }
+    if (act->kind == FQ_EPILOGUE_F32_SIGMOID)
+        params.kind = FQ_EPILOGUE_F32_NONE;
+    return params;
+}
+
+static void winograd_band(const winograd_job *job, float *slot, int64_t t0)
+{
+    const fq_f32_conv_plan *plan = job->plan;
+    const fq_conv2d_f32_params *p = &plan->p;
+    int64_t tiles = plan->wino_tiles;
+    int64_t n = job->grid - t0 < tiles ? job->grid - t0 : tiles;
+    float *v = slot, *m = slot + FQ_F32_WINOGRAD_ELEMENTS * p->in_channels * tiles;
+    size_t v_stride = (size_t)(p->in_channels * tiles);
+    size_t m_stride = (size_t)(p->out_channels * tiles);
+
+    for (int64_t c = 0; c < p->in_channels; c++)
+        plan->wino->input(&job->geometry, job->x + c * p->in_h * p->in_w, t0, n, v + c * tiles,
+                          v_stride);
+
+    winograd_products(plan, v, m, n);
+
+    for (int64_t o = 0; o < p->out_channels; o++) {
+        fq_f32_gemm_params params = winograd_params(job->act, o);
+        plan->wino->output(&job->geometry, m + o * tiles, m_stride, t0, n, plan->wino_bias[o],
+                           &params, job->y + o * p->out_h * p->out_w);
+    }
+}
+
+static void winograd_slot(void *ctx, size_t slot)
+{
+    winograd_job *job = ctx;
+    float *mine = job->workspace + slot * winograd_slot_floats(job->plan);
+    for (;;) {
+        size_t b = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (b >= job->bands)
+            return;
+        winograd_band(job, mine, (int64_t)b * job->plan->wino_tiles);
+    }
+}
+
+/* Sigmoid runs over finished output planes, one task per plane, through the reference. */
+static void winograd_sigmoid_plane(void *ctx, size_t index)
+{
+    const winograd_job *job = ctx;
+    const fq_conv2d_f32_params *p = &job->plan->p;
+    int64_t pixels = p->out_h * p->out_w;
+    fq_ref_bias_activation_f32(job->y + (int64_t)index * pixels, pixels, 0.0f, job->act,
+                               (int64_t)index);
+}
+
+static void run_winograd(const fq_f32_conv_plan *plan, const float *x,
+                         const fq_epilogue_f32 *act, float *y, void *workspace,
+                         struct fq_threadpool *pool)
+{
+    const fq_conv2d_f32_params *p = &plan->p;
+    winograd_job job = {.plan = plan, .workspace = workspace, .act = act, .next = 0,
+                        .grid = winograd_grid(p)};
+    job.geometry = (fq_f32_winograd_geometry){p->in_h, p->in_w, p->out_h, p->out_w,
+                                              p->pad_top, p->pad_left, winograd_tiles_w(p)};
+    job.bands = (size_t)((job.grid + plan->wino_tiles - 1) / plan->wino_tiles);
+    size_t slots = (size_t)fq_threadpool_size(pool);
+    slots = slots < (size_t)plan->slots ? slots : (size_t)plan->slots;
+    slots = slots < job.bands ? slots : job.bands;
+    for (int64_t b = 0; b < p->batch; b++) {
+        job.x = x + b * p->in_channels * p->in_h * p->in_w;
+        job.y = y + b * p->out_channels * p->out_h * p->out_w;
+        atomic_store_explicit(&job.next, 0, memory_order_relaxed);
+        fq_threadpool_parallel_for(pool, slots, winograd_slot, &job);
+        if (act->kind == FQ_EPILOGUE_F32_SIGMOID)
+            fq_threadpool_parallel_for(pool, (size_t)p->out_channels, winograd_sigmoid_plane,
+                                       &job);
+    }
+}
+
 void fq_f32_conv_run(const fq_f32_conv_plan *plan, const float *x, const float *slopes,
                      int64_t slope_count, float *y, void *workspace,
                      struct fq_threadpool *pool)
@@ -685,6 +945,10 @@ void fq_f32_conv_run(const fq_f32_conv_plan *plan, const float *x, const float *
     act.slope_count = slopes != NULL ? slope_count : 0;
     if (plan->path == FQ_F32_CONV_TAPS) {
         run_taps(plan, x, &act, y, workspace, pool);
+        return;
+    }
+    if (plan->path == FQ_F32_CONV_WINOGRAD) {
+        run_winograd(plan, x, &act, y, workspace, pool);
         return;
     }
     if (plan->path != FQ_F32_CONV_DEPTHWISE) {

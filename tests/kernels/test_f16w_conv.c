@@ -212,7 +212,7 @@ static float *conv_output(const fq_conv2d_f32_params *p, const uint16_t *half, c
     fq_f32_conv_plan *plan;
     fq_status status = half != NULL
         ? fq_f32_conv_plan_create_f16(p, half, bias, FQ_ISA_AUTO, threads, &plan, &err)
-        : fq_f32_conv_plan_create(p, wide, bias, FQ_ISA_AUTO, threads, &plan, &err);
+        : fq_f32_conv_plan_create_direct(p, wide, bias, FQ_ISA_AUTO, threads, &plan, &err);
     if (status != FQ_OK)
         fail_msg("plan: %s", err.message);
     if (half != NULL && strstr(plan->name, path) == NULL)
@@ -300,7 +300,8 @@ static void test_fp16_plan_keeps_half_the_weight_bytes_of_an_fp32_plan(void **st
     fq_error err = {0};
     assert_int_equal(fq_f32_conv_plan_create_f16(&p, half, NULL, FQ_ISA_AUTO, 1, &h, &err),
                      FQ_OK);
-    assert_int_equal(fq_f32_conv_plan_create(&p, wide, NULL, FQ_ISA_AUTO, 1, &f, &err), FQ_OK);
+    assert_int_equal(fq_f32_conv_plan_create_direct(&p, wide, NULL, FQ_ISA_AUTO, 1, &f, &err),
+                     FQ_OK);
     assert_null(h->packed[0].data);
     size_t half_bytes = h->packed[0].halves * sizeof(uint16_t);
     size_t wide_bytes = f->packed[0].floats * sizeof(float);
