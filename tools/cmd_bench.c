@@ -233,6 +233,8 @@ static void print_profile(const fq_graph *graph, const double *ms, int runs)
         total += ms[n] / runs;
     total = total > 0.0 ? total : 1.0;
     printf("\nprofile (ms per run over %d runs)\n", runs);
+    printf("  a fused pair (`fq cpu MODEL` says \"fused into NAME\" for its second node) is "
+           "timed\n  on its first node, NAME; the second one shows about 0\n");
     printf("  %4s %-32s %-20s %9s %6s\n", "node", "name", "op", "ms", "share");
     for (int n = 0; n < graph->n_nodes; n++)
         printf("  %4d %-32s %-20s %9.3f %5.1f%%\n", n, graph->nodes[n].name,

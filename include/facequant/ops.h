@@ -48,6 +48,9 @@ typedef struct fq_exec_ctx {
     const void *state;        /* what prepare made for this node, or NULL (constant folding,
                                  ops without prepare): exec then uses the reference kernel */
     struct fq_threadpool *pool; /* NULL: run on the calling thread */
+    /* Set when this node's state also computes the next node (see fuse_next in fq_op_info):
+     * that node's context, whose outputs exec must write too. NULL otherwise. */
+    const struct fq_exec_ctx *next;
 } fq_exec_ctx;
 
 typedef struct fq_op_info {
@@ -74,6 +77,16 @@ typedef struct fq_op_info {
     void (*release)(void *state);
     /* Name of the kernel a state runs, for `fq cpu MODEL`, such as "f32_gemm_6x16__avx512". */
     const char *(*kernel_name)(const void *state);
+    /* Optional, called by a session after prepare, for node `node` and the node after it,
+     * `next`, when next is the sole reader of node's only output, that output is not a graph
+     * output, and the session's options allow fusion. Returns true when node's state will
+     * also compute next: node's exec then gets fq_exec_ctx.next (next's inputs, outputs and
+     * state, whose exec the session skips) and writes next's outputs; node's own outputs
+     * then stay unwritten (the session gives them no memory: data NULL). May enlarge
+     * *workspace, node's workspace. Returning false leaves both states as they were. The IR
+     * is not changed: the two nodes stay two nodes for every other reader of the graph. */
+    bool (*fuse_next)(const fq_graph *graph, const fq_node *node, void *state,
+                      const fq_node *next, void *next_state, size_t *workspace);
 } fq_op_info;
 
 /* The table, and look-up by name. */

@@ -3,11 +3,16 @@
  * be an fp16 constant (X, B and Y stay f32): the reference path widens them into its workspace
  * on every run; the planned path runs the fp16-arithmetic plan (f16_conv_plan.h) where the
  * session's ISA cap and the CPU have fp16 arithmetic and the layer fits it, else keeps them fp16
- * in the packed panels of the fp32-arithmetic plan (f32_conv.h). */
+ * in the packed panels of the fp32-arithmetic plan (f32_conv.h).
+ *
+ * A session may pair a pointwise Conv with the depthwise 3x3 Conv that reads it (fuse_next):
+ * the first node's state then holds a fused plan (f32_pwdw.h) over both nodes' fp32 plans, its
+ * exec writes the second node's output and the 1x1 output is never written. */
 #include <string.h>
 
 #include "f16_conv_plan.h"
 #include "f32_conv.h"
+#include "f32_pwdw.h"
 #include "facequant/alloc.h"
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
@@ -239,10 +244,13 @@ static bool is_constant(const fq_graph *graph, const fq_node *node, int input)
     return v->kind == FQ_VALUE_CONSTANT && v->data != NULL;
 }
 
-/* What prepare made: exactly one of the two plans. */
+/* What prepare made: exactly one of the two plans; and, once a session paired this node with
+ * the next one, the fused plan over this plan and the next node's (which that node's state
+ * owns). */
 typedef struct conv_state {
     fq_f32_conv_plan *f32;
     fq_f16_conv_plan *f16;
+    fq_f32_pwdw_plan *pair;
 } conv_state;
 
 /* fp16 weights take the fp16-arithmetic plan when it applies (f16_conv_plan.h), else the
@@ -318,13 +326,43 @@ void fq_conv_release(void *state)
         return;
     fq_f32_conv_plan_free(made->f32);
     fq_f16_conv_plan_free(made->f16);
+    fq_free(made->pair);
     fq_free(made);
 }
 
 const char *fq_conv_kernel_name(const void *state)
 {
     const conv_state *made = state;
+    if (made->pair != NULL)
+        return made->pair->name;
     return made->f16 != NULL ? made->f16->name : made->f32->name;
+}
+
+/* Pairs node, a pointwise Conv with an fp32 plan, with next, the depthwise 3x3 Conv reading
+ * its output as X, when f32_pwdw.h can run the two and expects it to pay
+ * (fq_f32_pwdw_pays). */
+bool fq_conv_fuse_next(const fq_graph *graph, const fq_node *node, void *state,
+                       const fq_node *next, void *next_state, size_t *workspace)
+{
+    (void)graph;
+    conv_state *made = state;
+    const conv_state *following = next_state;
+    if (made == NULL || following == NULL || made->f32 == NULL || following->f32 == NULL ||
+        made->pair != NULL || next->op != node->op || next->n_inputs < 1 ||
+        node->n_outputs != 1 || next->inputs[0] != node->outputs[0] ||
+        !fq_f32_pwdw_pays(made->f32, following->f32))
+        return false;
+    fq_f32_pwdw_plan *pair = fq_calloc(1, sizeof(*pair));
+    if (pair == NULL)
+        return false;
+    if (fq_f32_pwdw_plan_init(pair, made->f32, following->f32, made->f32->slots, 0, NULL) !=
+        FQ_OK) {
+        fq_free(pair);
+        return false;
+    }
+    made->pair = pair;
+    *workspace = *workspace > pair->workspace ? *workspace : pair->workspace;
+    return true;
 }
 
 static fq_status exec_f16_planned(const fq_exec_ctx *ctx, const fq_f16_conv_plan *plan)
@@ -336,8 +374,33 @@ static fq_status exec_f16_planned(const fq_exec_ctx *ctx, const fq_f16_conv_plan
     return FQ_OK;
 }
 
+/* PRELU slopes of a node's context: its last input, or NULL. */
+static const float *slopes_of(const fq_exec_ctx *ctx, int64_t *count)
+{
+    int s = slope_input(ctx->node);
+    *count = s >= 0 ? fq_shape_numel(&ctx->inputs[s].shape) : 0;
+    return s >= 0 ? ctx->inputs[s].data : NULL;
+}
+
+/* This node and ctx->next through the fused plan: the next node's output is written, this
+ * node's is not. */
+static fq_status exec_pair(const fq_exec_ctx *ctx, const fq_f32_pwdw_plan *pair)
+{
+    if (ctx->workspace_size < pair->workspace)
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
+                           "too small for the fused pair", ctx->workspace_size);
+    int64_t pw_count, dw_count;
+    const float *pw_slopes = slopes_of(ctx, &pw_count);
+    const float *dw_slopes = slopes_of(ctx->next, &dw_count);
+    fq_f32_pwdw_run(pair, ctx->inputs[0].data, pw_slopes, pw_count, dw_slopes, dw_count,
+                    ctx->next->outputs[0].data, ctx->workspace, ctx->pool);
+    return FQ_OK;
+}
+
 static fq_status exec_planned(const fq_exec_ctx *ctx, const conv_state *made)
 {
+    if (made->pair != NULL && ctx->next != NULL)
+        return exec_pair(ctx, made->pair);
     if (made->f16 != NULL)
         return exec_f16_planned(ctx, made->f16);
     const fq_f32_conv_plan *plan = made->f32;

@@ -6,7 +6,7 @@
 
 const fq_op_info fq_ops_compute[] = {
     {"Conv", 1, 17, fq_conv_infer, fq_conv_workspace_size, fq_conv_exec, fq_conv_flops, false,
-     fq_conv_prepare, fq_conv_release, fq_conv_kernel_name},
+     fq_conv_prepare, fq_conv_release, fq_conv_kernel_name, fq_conv_fuse_next},
     {"BatchNormalization", 7, 15, fq_batchnorm_infer, NULL, fq_batchnorm_exec,
      fq_output_elements},
     {"Gemm", 7, 17, fq_gemm_infer, fq_gemm_workspace_size, fq_gemm_exec, fq_gemm_flops},

@@ -37,6 +37,8 @@ fq_status fq_conv_prepare(const fq_graph *graph, const fq_node *node,
                           fq_error *err);
 void fq_conv_release(void *state);
 const char *fq_conv_kernel_name(const void *state);
+bool fq_conv_fuse_next(const fq_graph *graph, const fq_node *node, void *state,
+                       const fq_node *next, void *next_state, size_t *workspace);
 int64_t fq_conv_flops(const fq_graph *graph, const fq_node *node);
 
 fq_status fq_gemm_infer(fq_graph *graph, fq_node *node, fq_error *err);

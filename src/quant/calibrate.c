@@ -155,6 +155,9 @@ fq_status fq_calibrate(const fq_graph *graph, const fq_calibrate_options *option
 {
     fq_calibrate_options defaults = {fq_session_options_default(), 0};
     const fq_calibrate_options *o = options != NULL ? options : &defaults;
+    /* Statistics are taken of every node's output, so none may be left unwritten. */
+    fq_session_options session = o->session;
+    session.keep_intermediates = true;
     calib_run run = {graph, *stats, NULL, NULL, NULL};
     bool created = *stats == NULL;
     int count = 0;
@@ -163,7 +166,7 @@ fq_status fq_calibrate(const fq_graph *graph, const fq_calibrate_options *option
     if (status == FQ_OK)
         status = created ? create_stats(&run, count, err) : check_stats(&run, count, err);
     if (status == FQ_OK)
-        status = fq_session_create(graph, &o->session, &run.session, err);
+        status = fq_session_create(graph, &session, &run.session, err);
     if (status == FQ_OK)
         status = bind_inputs(&run, err);
     if (status == FQ_OK)

@@ -68,19 +68,31 @@ static void link_views(const fq_graph *graph, int *alias)
     }
 }
 
-static void measure_lifetimes(const fq_graph *graph, const int *alias, block *blocks)
+/* Node n is the first of a fused pair: its outputs are never written. */
+static bool is_pair_first(const fq_graph *graph, const int *step, int n)
+{
+    return step != NULL && n + 1 < graph->n_nodes && step[n + 1] == n;
+}
+
+static void measure_lifetimes(const fq_graph *graph, const int *alias, const int *step,
+                              block *blocks)
 {
     for (int i = 0; i < graph->n_inputs; i++)
         extend(&blocks[root_of(alias, graph->inputs[i])], -1);
     for (int n = 0; n < graph->n_nodes; n++) {
         const fq_node *node = &graph->nodes[n];
+        int at = step != NULL ? step[n] : n;
         for (int i = 0; i < node->n_inputs; i++)
             if (node->inputs[i] >= 0 && needs_buffer(&graph->values[node->inputs[i]]))
-                extend(&blocks[root_of(alias, node->inputs[i])], n);
+                extend(&blocks[root_of(alias, node->inputs[i])], at);
         for (int o = 0; o < node->n_outputs; o++)
             if (node->outputs[o] >= 0 && needs_buffer(&graph->values[node->outputs[o]]))
-                extend(&blocks[root_of(alias, node->outputs[o])], n);
+                extend(&blocks[root_of(alias, node->outputs[o])], at);
     }
+    for (int n = 0; n < graph->n_nodes; n++)
+        for (int o = 0; is_pair_first(graph, step, n) && o < graph->nodes[n].n_outputs; o++)
+            if (graph->nodes[n].outputs[o] >= 0)
+                blocks[root_of(alias, graph->nodes[n].outputs[o])].used = false;
     for (int i = 0; i < graph->n_outputs; i++)
         if (needs_buffer(&graph->values[graph->outputs[i]]))
             extend(&blocks[root_of(alias, graph->outputs[i])], graph->n_nodes);
@@ -153,6 +165,12 @@ static void collect_stats(const fq_graph *graph, const block *blocks, fq_memory_
 fq_status fq_memory_plan_build(const fq_graph *graph, const size_t *workspace,
                                fq_memory_plan *plan, fq_error *err)
 {
+    return fq_memory_plan_build_steps(graph, workspace, NULL, plan, err);
+}
+
+fq_status fq_memory_plan_build_steps(const fq_graph *graph, const size_t *workspace,
+                                     const int *step, fq_memory_plan *plan, fq_error *err)
+{
     int nv = graph->n_values;
     int nn = graph->n_nodes;
     memset(plan, 0, sizeof(*plan));
@@ -179,7 +197,7 @@ fq_status fq_memory_plan_build(const fq_graph *graph, const size_t *workspace,
     link_views(graph, alias);
     for (int v = 0; v < nv; v++)
         blocks[v].size = align_up(value_bytes(&graph->values[v]));
-    measure_lifetimes(graph, alias, blocks);
+    measure_lifetimes(graph, alias, step, blocks);
     for (int n = 0; n < nn; n++) {
         const fq_node *node = &graph->nodes[n];
         const fq_op_info *info = fq_op_get(node->op);
@@ -187,7 +205,8 @@ fq_status fq_memory_plan_build(const fq_graph *graph, const size_t *workspace,
                     : info != NULL && info->workspace_size != NULL
                         ? info->workspace_size(graph, node) : 0;
         plan->workspace_size[n] = ws;
-        blocks[nv + n] = (block){align_up(ws), n, n, 0, ws > 0};
+        int at = step != NULL ? step[n] : n;
+        blocks[nv + n] = (block){align_up(ws), at, at, 0, ws > 0};
     }
 
     plan->stats.arena_bytes = place_blocks(blocks, nv + nn, keys, order);

@@ -12,11 +12,13 @@
 #include "runtime/memory_plan.h"
 #include "runtime/threadpool.h"
 
-/* The kernels chosen for every node: states from the ops' prepare hooks and the workspace each
- * needs. */
+/* The kernels chosen for every node: states from the ops' prepare hooks, the workspace each
+ * needs, and the step each runs at: node n at step n, except the second node of a fused pair
+ * (fq_op_info.fuse_next), which runs inside the first one's step, n - 1. */
 typedef struct prepared_nodes {
     void **states;
     size_t *workspace;
+    int *step;
     int count;
 } prepared_nodes;
 
@@ -31,6 +33,7 @@ struct fq_session {
     bool owns_arena;
     fq_tensor *tensors;      /* inputs then outputs of every node, in node order */
     int *first_tensor;       /* per node: index of its first input tensor in `tensors` */
+    char **fused_names;      /* per node: "fused into NAME" for a pair's second node, or NULL */
     fq_tensor *graph_inputs;
     fq_tensor *graph_outputs;
 };
@@ -68,8 +71,10 @@ static void release_nodes(const fq_graph *graph, prepared_nodes *p)
     }
     fq_free(p->states);
     fq_free(p->workspace);
+    fq_free(p->step);
     p->states = NULL;
     p->workspace = NULL;
+    p->step = NULL;
     p->count = 0;
 }
 
@@ -79,8 +84,9 @@ static fq_status prepare_nodes(const fq_graph *graph, const fq_kernel_config *co
 {
     p->states = fq_calloc((size_t)graph->n_nodes + 1, sizeof(void *));
     p->workspace = fq_calloc((size_t)graph->n_nodes + 1, sizeof(size_t));
+    p->step = fq_calloc((size_t)graph->n_nodes + 1, sizeof(int));
     p->count = 0;
-    if (p->states == NULL || p->workspace == NULL) {
+    if (p->states == NULL || p->workspace == NULL || p->step == NULL) {
         release_nodes(graph, p);
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate kernel states");
     }
@@ -88,6 +94,7 @@ static fq_status prepare_nodes(const fq_graph *graph, const fq_kernel_config *co
         const fq_node *node = &graph->nodes[n];
         const fq_op_info *info = fq_op_get(node->op);
         p->count = n + 1;
+        p->step[n] = n;
         if (info->prepare != NULL) {
             fq_status status = info->prepare(graph, node, config, &p->states[n],
                                              &p->workspace[n], err);
@@ -100,6 +107,67 @@ static fq_status prepare_nodes(const fq_graph *graph, const fq_kernel_config *co
         }
     }
     return FQ_OK;
+}
+
+/* Readers of value among all nodes' inputs (dead ones too: a session runs every node) and the
+ * graph outputs. */
+static int readers_of(const fq_graph *graph, int value)
+{
+    int readers = 0;
+    for (int n = 0; n < graph->n_nodes; n++)
+        for (int i = 0; i < graph->nodes[n].n_inputs; i++)
+            readers += graph->nodes[n].inputs[i] == value;
+    for (int i = 0; i < graph->n_outputs; i++)
+        readers += graph->outputs[i] == value;
+    return readers;
+}
+
+/* Node n + 1 is the sole reader of node n's only output, which is not a graph output. */
+static bool sole_reader_follows(const fq_graph *graph, int n)
+{
+    const fq_node *node = &graph->nodes[n], *next = &graph->nodes[n + 1];
+    if (node->n_outputs != 1 || node->outputs[0] < 0 || node->dead || next->dead)
+        return false;
+    int value = node->outputs[0];
+    if (graph->values[value].is_output || readers_of(graph, value) != 1)
+        return false;
+    for (int i = 0; i < next->n_inputs; i++)
+        if (next->inputs[i] == value)
+            return true;
+    return false;
+}
+
+/* Offers every pair of consecutive nodes to the first one's fuse_next hook; a node is in one
+ * pair at most. */
+static void pair_nodes(const fq_graph *graph, prepared_nodes *p)
+{
+    for (int n = 0; n + 1 < graph->n_nodes; n++) {
+        const fq_op_info *info = fq_op_get(graph->nodes[n].op);
+        if (info->fuse_next == NULL || p->states[n] == NULL || !sole_reader_follows(graph, n))
+            continue;
+        if (info->fuse_next(graph, &graph->nodes[n], p->states[n], &graph->nodes[n + 1],
+                            p->states[n + 1], &p->workspace[n])) {
+            p->step[n + 1] = n;
+            p->workspace[n + 1] = 0; /* its exec is skipped */
+            n++;
+        }
+    }
+}
+
+static bool fuses(const fq_session_options *options)
+{
+    return options == NULL || !options->keep_intermediates;
+}
+
+/* Kernels for every node, paired where the options allow. */
+static fq_status choose_kernels(const fq_graph *graph, const fq_session_options *options,
+                                const fq_kernel_config *config, prepared_nodes *p,
+                                fq_error *err)
+{
+    fq_status status = prepare_nodes(graph, config, p, err);
+    if (status == FQ_OK && fuses(options))
+        pair_nodes(graph, p);
+    return status;
 }
 
 static fq_kernel_config config_of(const fq_session_options *options)
@@ -117,10 +185,10 @@ fq_status fq_session_plan_arena_size(const fq_graph *graph, const fq_session_opt
     fq_kernel_config config = config_of(options);
     fq_status status = check_graph(graph, err);
     if (status == FQ_OK)
-        status = prepare_nodes(graph, &config, &prepared, err);
+        status = choose_kernels(graph, options, &config, &prepared, err);
     if (status != FQ_OK)
         return status;
-    status = fq_memory_plan_build(graph, prepared.workspace, &plan, err);
+    status = fq_memory_plan_build_steps(graph, prepared.workspace, prepared.step, &plan, err);
     release_nodes(graph, &prepared);
     if (status != FQ_OK)
         return status;
@@ -193,6 +261,38 @@ static fq_status attach_arena(fq_session *s, const fq_session_options *options, 
     return FQ_OK;
 }
 
+static bool is_fused_second(const fq_session *s, int n)
+{
+    return s->prepared.step[n] != n;
+}
+
+static bool is_fused_first(const fq_session *s, int n)
+{
+    return n + 1 < s->graph->n_nodes && s->prepared.step[n + 1] == n;
+}
+
+/* "fused into NAME" for the second node of every pair, for fq_session_kernel_name. */
+static fq_status name_fused_nodes(fq_session *s, fq_error *err)
+{
+    const fq_graph *g = s->graph;
+    s->fused_names = fq_calloc((size_t)g->n_nodes + 1, sizeof(char *));
+    if (s->fused_names == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate kernel names");
+    static const char prefix[] = "fused into ";
+    for (int n = 0; n < g->n_nodes; n++) {
+        if (!is_fused_second(s, n))
+            continue;
+        const char *first = g->nodes[s->prepared.step[n]].name;
+        size_t size = sizeof(prefix) + strlen(first);
+        s->fused_names[n] = fq_malloc(size);
+        if (s->fused_names[n] == NULL)
+            return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate kernel names");
+        memcpy(s->fused_names[n], prefix, sizeof(prefix) - 1);
+        memcpy(s->fused_names[n] + sizeof(prefix) - 1, first, strlen(first) + 1);
+    }
+    return FQ_OK;
+}
+
 fq_status fq_session_create(const fq_graph *graph, const fq_session_options *options,
                             fq_session **out, fq_error *err)
 {
@@ -210,9 +310,12 @@ fq_status fq_session_create(const fq_graph *graph, const fq_session_options *opt
     status = fq_threadpool_create(threads, &s->pool, err);
     s->config.pool = s->pool;
     if (status == FQ_OK)
-        status = prepare_nodes(graph, &s->config, &s->prepared, err);
+        status = choose_kernels(graph, options, &s->config, &s->prepared, err);
     if (status == FQ_OK)
-        status = fq_memory_plan_build(graph, s->prepared.workspace, &s->plan, err);
+        status = fq_memory_plan_build_steps(graph, s->prepared.workspace, s->prepared.step,
+                                            &s->plan, err);
+    if (status == FQ_OK)
+        status = name_fused_nodes(s, err);
     if (status == FQ_OK)
         status = attach_arena(s, options, err);
     if (status == FQ_OK)
@@ -231,6 +334,9 @@ void fq_session_free(fq_session *session)
         return;
     if (session->owns_arena)
         fq_free_aligned(session->arena);
+    for (int n = 0; session->fused_names != NULL && n < session->graph->n_nodes; n++)
+        fq_free(session->fused_names[n]);
+    fq_free(session->fused_names);
     release_nodes(session->graph, &session->prepared);
     fq_threadpool_free(session->pool);
     fq_memory_plan_free(&session->plan);
@@ -260,6 +366,8 @@ const char *fq_session_kernel_name(const fq_session *session, int node)
 {
     if (node < 0 || node >= session->graph->n_nodes)
         return "none";
+    if (is_fused_second(session, node))
+        return session->fused_names[node];
     const fq_op_info *info = fq_op_get(session->graph->nodes[node].op);
     const void *state = session->prepared.states[node];
     if (info->kernel_name != NULL && state != NULL)
@@ -316,35 +424,52 @@ fq_status fq_session_run(fq_session *session, fq_error *err)
     return fq_session_run_observed(session, NULL, NULL, err);
 }
 
+static fq_exec_ctx context_of(fq_session *session, int n, fq_error *err)
+{
+    const fq_node *node = &session->graph->nodes[n];
+    fq_tensor *t = &session->tensors[session->first_tensor[n]];
+    size_t ws_offset = session->plan.workspace_offset[n];
+    return (fq_exec_ctx){
+        .graph = session->graph,
+        .node = node,
+        .n_inputs = node->n_inputs,
+        .inputs = t,
+        .n_outputs = node->n_outputs,
+        .outputs = t + node->n_inputs,
+        .workspace = ws_offset == FQ_PLAN_NONE ? NULL : session->arena + ws_offset,
+        .workspace_size = session->plan.workspace_size[n],
+        .err = err,
+        .state = session->prepared.states[n],
+        .pool = session->pool,
+    };
+}
+
+/* Runs node n, with node n + 1 when the two are a fused pair; returns the nodes it ran. */
+static int run_step(fq_session *session, int n, fq_session_observer observer, void *user,
+                    fq_status *status, fq_error *err)
+{
+    fq_exec_ctx ctx = context_of(session, n, err);
+    fq_exec_ctx next;
+    bool pair = is_fused_first(session, n);
+    if (pair) {
+        next = context_of(session, n + 1, err);
+        ctx.next = &next;
+    }
+    *status = fq_op_get(ctx.node->op)->exec(&ctx);
+    if (*status == FQ_OK && observer != NULL)
+        *status = observer(user, n, ctx.outputs, ctx.n_outputs, err);
+    if (*status == FQ_OK && observer != NULL && pair)
+        *status = observer(user, n + 1, next.outputs, next.n_outputs, err);
+    return pair ? 2 : 1;
+}
+
 fq_status fq_session_run_observed(fq_session *session, fq_session_observer observer, void *user,
                                   fq_error *err)
 {
-    const fq_graph *g = session->graph;
-    for (int n = 0; n < g->n_nodes; n++) {
-        const fq_node *node = &g->nodes[n];
-        const fq_op_info *info = fq_op_get(node->op);
-        fq_tensor *t = &session->tensors[session->first_tensor[n]];
-        size_t ws_offset = session->plan.workspace_offset[n];
-        fq_exec_ctx ctx = {
-            .graph = g,
-            .node = node,
-            .n_inputs = node->n_inputs,
-            .inputs = t,
-            .n_outputs = node->n_outputs,
-            .outputs = t + node->n_inputs,
-            .workspace = ws_offset == FQ_PLAN_NONE ? NULL : session->arena + ws_offset,
-            .workspace_size = session->plan.workspace_size[n],
-            .err = err,
-            .state = session->prepared.states[n],
-            .pool = session->pool,
-        };
-        fq_status status = info->exec(&ctx);
-        if (status == FQ_OK && observer != NULL)
-            status = observer(user, n, ctx.outputs, node->n_outputs, err);
-        if (status != FQ_OK)
-            return status;
-    }
-    return FQ_OK;
+    fq_status status = FQ_OK;
+    for (int n = 0; n < session->graph->n_nodes && status == FQ_OK;)
+        n += run_step(session, n, observer, user, &status, err);
+    return status;
 }
 
 fq_status fq_session_output(const fq_session *session, int i, fq_tensor *tensor, fq_error *err)

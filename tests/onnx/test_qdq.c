@@ -1036,7 +1036,9 @@ static capture run_capturing(fq_graph *g, const fq_npy *input, const char *name)
     if (fq_passes_run_unfused(g, &size, &err) != FQ_OK)
         fail_msg("passes: %s", err.message);
     fq_session *s = NULL;
-    if (fq_session_create(g, NULL, &s, &err) != FQ_OK)
+    fq_session_options options = fq_session_options_default();
+    options.keep_intermediates = true;
+    if (fq_session_create(g, &options, &s, &err) != FQ_OK)
         fail_msg("session: %s", err.message);
     assert_int_equal(fq_session_set_input(s, 0, input->data, input->size, &err), FQ_OK);
     capture c = {.g = g, .name = name};

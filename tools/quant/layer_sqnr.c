@@ -188,11 +188,14 @@ fq_status fq_tool_layer_sqnr(const fq_graph *reference, const fq_graph *quantize
     memset(out, 0, sizeof(*out));
     sqnr_run run = {reference, quantized, NULL, 0, NULL, NULL};
     fq_session *fs = NULL, *qs = NULL;
+    /* The observers read every layer's output, so no node may leave its output unwritten. */
+    fq_session_options observed = options != NULL ? *options : fq_session_options_default();
+    observed.keep_intermediates = true;
     fq_status status = find_layers(&run, err);
     if (status == FQ_OK)
-        status = fq_session_create(reference, options, &fs, err);
+        status = fq_session_create(reference, &observed, &fs, err);
     if (status == FQ_OK)
-        status = fq_session_create(quantized, options, &qs, err);
+        status = fq_session_create(quantized, &observed, &qs, err);
     bool more = true;
     for (int i = 0; status == FQ_OK && more && (max_inputs <= 0 || i < max_inputs); i++)
         status = run_one(&run, fs, qs, feed, user, i, &more, err);
