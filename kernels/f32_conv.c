@@ -31,6 +31,8 @@ static bool is_pointwise(const fq_conv2d_f32_params *p)
 
 static const fq_f32_dwconv_kernel *depthwise_kernel(const fq_conv2d_f32_params *p, fq_isa cap)
 {
+    if (fq_f32_dwconv_is_global(p))
+        return fq_f32_dwconv_select_global(cap);
     if (p->kernel_h != 3 || p->kernel_w != 3 || p->dilation_h != 1 || p->dilation_w != 1 ||
         p->stride_h != p->stride_w || (p->stride_h != 1 && p->stride_h != 2))
         return NULL;

@@ -1,6 +1,6 @@
-/* The fp32 depthwise 3x3 kernels (kernels/f32_dwconv.h), every one this CPU can run, against
- * the reference convolution of one plane: random sizes, pads and activations, a large plane,
- * and nothing written outside the output plane.
+/* The fp32 depthwise 3x3 and global kernels (kernels/f32_dwconv.h), every one this CPU can
+ * run, against the reference convolution of one plane: random sizes, pads and activations, a
+ * large plane, and nothing written outside the output plane.
  *
  * Bound: |fast - ref| <= 1e-5 * (sum over taps of |w * x| + |bias|) + 1e-6 per element, the
  * rounding error any summation order (and FMA) may add; a wrong tap, edge or tail gives errors
@@ -44,15 +44,24 @@ static float *random_floats(int64_t n)
     return v;
 }
 
-/* The one-channel convolution the kernel computes on geometry g with stride s. */
-static fq_conv2d_f32_params plane_params(const fq_f32_dwconv_geometry *g, int s,
-                                         fq_epilogue_f32 act)
+/* The one-channel convolution with a kh x kw window and stride s on geometry g. */
+static fq_conv2d_f32_params plane_params(const fq_f32_dwconv_geometry *g, int64_t kh,
+                                         int64_t kw, int s, fq_epilogue_f32 act)
 {
     return (fq_conv2d_f32_params){
         .batch = 1, .in_channels = 1, .in_h = g->in_h, .in_w = g->in_w, .out_channels = 1,
-        .out_h = g->out_h, .out_w = g->out_w, .kernel_h = 3, .kernel_w = 3, .stride_h = s,
+        .out_h = g->out_h, .out_w = g->out_w, .kernel_h = kh, .kernel_w = kw, .stride_h = s,
         .stride_w = s, .dilation_h = 1, .dilation_w = 1, .pad_top = g->pad_top,
         .pad_left = g->pad_left, .groups = 1, .act = act};
+}
+
+/* The window of kernel k on geometry g: 3x3, or the whole plane for a global kernel. */
+static fq_conv2d_f32_params kernel_params(const fq_f32_dwconv_kernel *k,
+                                          const fq_f32_dwconv_geometry *g, fq_epilogue_f32 act)
+{
+    if (k->stride == 0)
+        return plane_params(g, g->in_h, g->in_w, 1, act);
+    return plane_params(g, 3, 3, k->stride, act);
 }
 
 static fq_f32_dwconv_geometry random_geometry(int s, int64_t max_side)
@@ -75,24 +84,24 @@ static fq_f32_dwconv_geometry random_geometry(int s, int64_t max_side)
 static void check_plane(const fq_f32_dwconv_kernel *k, const fq_f32_dwconv_geometry *g,
                         fq_epilogue_f32_kind kind)
 {
-    int64_t nx = g->in_h * g->in_w, ny = g->out_h * g->out_w;
-    float *x = random_floats(nx), *w = random_floats(9), bias = fq_test_rand_float(-1, 1);
-    float *got = malloc((size_t)(ny + GUARD) * sizeof(float));
-    float *want = malloc((size_t)ny * sizeof(float)), *bound = malloc((size_t)ny * 4);
-    float *ax = malloc((size_t)nx * 4), aw[9], ab = fabsf(bias);
-    for (int64_t i = 0; i < ny + GUARD; i++)
-        got[i] = GUARD_VALUE;
     fq_f32_gemm_params params = {.kind = kind, .alpha = -0.25f, .beta = 0.5f};
     fq_epilogue_f32 act = {.kind = kind, .alpha = -0.25f, .beta = 0.5f};
     if (kind == FQ_EPILOGUE_F32_LEAKY_RELU)
         params.alpha = act.alpha = 0.1f;
+    fq_conv2d_f32_params p = kernel_params(k, g, act);
+    int64_t nx = g->in_h * g->in_w, ny = g->out_h * g->out_w, nw = p.kernel_h * p.kernel_w;
+    float *x = random_floats(nx), *w = random_floats(nw), bias = fq_test_rand_float(-1, 1);
+    float *got = malloc((size_t)(ny + GUARD) * sizeof(float));
+    float *want = malloc((size_t)ny * sizeof(float)), *bound = malloc((size_t)ny * 4);
+    float *ax = malloc((size_t)nx * 4), *aw = malloc((size_t)nw * 4), ab = fabsf(bias);
+    for (int64_t i = 0; i < ny + GUARD; i++)
+        got[i] = GUARD_VALUE;
 
     k->ukernel(g, x, w, bias, got, &params);
-    fq_conv2d_f32_params p = plane_params(g, k->stride, act);
     fq_ref_conv2d_f32(&p, x, w, &bias, want, NULL);
     for (int64_t i = 0; i < nx; i++)
         ax[i] = fabsf(x[i]);
-    for (int i = 0; i < 9; i++)
+    for (int64_t i = 0; i < nw; i++)
         aw[i] = fabsf(w[i]);
     p.act.kind = FQ_EPILOGUE_F32_NONE;
     fq_ref_conv2d_f32(&p, ax, aw, &ab, bound, NULL);
@@ -109,7 +118,7 @@ static void check_plane(const fq_f32_dwconv_kernel *k, const fq_f32_dwconv_geome
             fail_msg("%s: %lldx%lld -> %lldx%lld wrote float %lld past the plane", k->name,
                      (long long)g->in_h, (long long)g->in_w, (long long)g->out_h,
                      (long long)g->out_w, (long long)(i - ny));
-    free(x), free(w), free(got), free(want), free(bound), free(ax);
+    free(x), free(w), free(got), free(want), free(bound), free(ax), free(aw);
 }
 
 /* The kernel of stride s that cap selects, or NULL (with a message) when the CPU lacks cap. */
@@ -190,6 +199,74 @@ static void test_kernels_handle_planes_narrower_than_a_vector(void **state)
         skip();
 }
 
+/* The global kernel cap selects, or NULL (with a message) when the CPU lacks cap. */
+static const fq_f32_dwconv_kernel *global_kernel_of(fq_isa cap)
+{
+    if (!fq_isa_supported(cap)) {
+        printf("skipping %s: this CPU lacks it\n", fq_isa_name(cap));
+        return NULL;
+    }
+    const fq_f32_dwconv_kernel *k = fq_f32_dwconv_select_global(cap);
+    return k != NULL && k->isa == cap ? k : NULL;
+}
+
+static void global_planes(const fq_f32_dwconv_kernel *k)
+{
+    for (int t = 0; t < 200; t++) {
+        fq_f32_dwconv_geometry g = {fq_test_rand_int(1, 40), fq_test_rand_int(1, 40), 1, 1,
+                                    0, 0};
+        check_plane(k, &g, kinds[t % N_KINDS]);
+    }
+    fq_f32_dwconv_geometry gdconv = {7, 7, 1, 1, 0, 0};
+    for (int kind = 0; kind < N_KINDS; kind++)
+        check_plane(k, &gdconv, kinds[kind]);
+}
+
+static void test_global_kernels_match_the_reference_on_random_planes(void **state)
+{
+    (void)state;
+    fq_test_seed(75);
+    global_planes(fq_f32_dwconv_select_global(FQ_ISA_SCALAR));
+    for (int c = 0; c < N_CAPS; c++) {
+        const fq_f32_dwconv_kernel *k = global_kernel_of(caps[c]);
+        if (k != NULL)
+            global_planes(k);
+    }
+}
+
+static void test_global_kernel_of_the_scalar_cap_is_the_portable_one(void **state)
+{
+    (void)state;
+    const fq_f32_dwconv_kernel *k = fq_f32_dwconv_select_global(FQ_ISA_SCALAR);
+    assert_non_null(k);
+    assert_int_equal(k->isa, FQ_ISA_SCALAR);
+    assert_string_equal(k->name, "f32_dwconv_global__scalar");
+}
+
+static fq_conv2d_f32_params depthwise_conv(int64_t side, int64_t kernel, int64_t pad,
+                                           int64_t out)
+{
+    return (fq_conv2d_f32_params){
+        .batch = 1, .in_channels = 512, .in_h = side, .in_w = side, .out_channels = 512,
+        .out_h = out, .out_w = out, .kernel_h = kernel, .kernel_w = kernel, .stride_h = 1,
+        .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .pad_top = pad, .pad_left = pad,
+        .groups = 512};
+}
+
+static void test_only_whole_plane_windows_are_global(void **state)
+{
+    (void)state;
+    fq_conv2d_f32_params gdconv = depthwise_conv(7, 7, 0, 1);
+    fq_conv2d_f32_params three = depthwise_conv(7, 3, 1, 7);
+    fq_conv2d_f32_params padded = depthwise_conv(7, 7, 3, 7);
+    fq_conv2d_f32_params dilated = depthwise_conv(7, 7, 0, 1);
+    dilated.dilation_h = 2;
+    assert_true(fq_f32_dwconv_is_global(&gdconv));
+    assert_false(fq_f32_dwconv_is_global(&three));
+    assert_false(fq_f32_dwconv_is_global(&padded));
+    assert_false(fq_f32_dwconv_is_global(&dilated));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +274,9 @@ int main(void)
         cmocka_unit_test(test_stride_two_kernels_match_the_reference_on_random_planes),
         cmocka_unit_test(test_kernels_match_the_reference_on_a_320x320_plane),
         cmocka_unit_test(test_kernels_handle_planes_narrower_than_a_vector),
+        cmocka_unit_test(test_global_kernels_match_the_reference_on_random_planes),
+        cmocka_unit_test(test_global_kernel_of_the_scalar_cap_is_the_portable_one),
+        cmocka_unit_test(test_only_whole_plane_windows_are_global),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -312,6 +312,63 @@ static void test_offsets_kernels_equal_their_strided_forms_bit_for_bit(void **st
     }
 }
 
+/* One call of `kernel` at nc columns on a random case writes the bits a full-width call writes
+ * in those columns, and nothing past them. */
+static void expect_narrow_tile_equals_full_tile(const fq_f32_gemm_kernel *kernel, size_t nc,
+                                                fq_epilogue_f32_kind kind)
+{
+    offsets_case t = random_offsets_case(kernel, kind);
+    size_t stride = (size_t)kernel->nr * sizeof(float);
+    size_t floats = (size_t)kernel->mr * t.c_stride;
+    float *x = random_floats((int64_t)(t.kc * (size_t)kernel->nr));
+    float *narrow = malloc(floats * sizeof(float)), *before = malloc(floats * sizeof(float));
+    memcpy(narrow, t.c, floats * sizeof(float));
+    memcpy(before, t.c, floats * sizeof(float));
+    kernel->ukernel(t.mr, (size_t)kernel->nr, t.kc, x, stride, t.w, t.c,
+                    t.c_stride * sizeof(float), t.flags, &t.params);
+    kernel->ukernel(t.mr, nc, t.kc, x, stride, t.w, narrow, t.c_stride * sizeof(float), t.flags,
+                    &t.params);
+    for (size_t row = 0; row < (size_t)kernel->mr; row++) {
+        const float *want = row < t.mr ? t.c : before;
+        size_t at = row * t.c_stride;
+        if (memcmp(narrow + at, want + at, nc * sizeof(float)) != 0)
+            fail_msg("%s: %zu columns differ from the full tile: mr %zu kc %zu flags %u row %zu",
+                     kernel->name, nc, t.mr, t.kc, t.flags, row);
+        if (memcmp(narrow + at + nc, before + at + nc, (t.c_stride - nc) * sizeof(float)) != 0)
+            fail_msg("%s: %zu columns wrote past them: row %zu", kernel->name, nc, row);
+    }
+    free(x), free(narrow), free(before);
+    free_offsets_case(&t);
+}
+
+/* Tiles of at most half the kernel's width (the one-vector path of the x86 kernels). */
+static void test_narrow_tiles_equal_the_columns_of_full_tiles_bit_for_bit(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(13);
+    for (int i = 0; i < count; i++)
+        for (int r = 0; fq_isa_supported(all[i]->isa) && r < 200; r++)
+            expect_narrow_tile_equals_full_tile(
+                all[i], (size_t)fq_test_rand_int(1, all[i]->nr > 1 ? all[i]->nr / 2 : 1),
+                kinds[r % N_KINDS]);
+}
+
+/* Tiles of one column and of half the width plus one (1 and 17 columns: the paths of the
+ * AVX-512 kernels that run a lone last column along the rows), every activation. */
+static void test_tiles_with_a_lone_last_column_equal_full_tiles_bit_for_bit(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(14);
+    for (int i = 0; i < count; i++)
+        for (int r = 0; fq_isa_supported(all[i]->isa) && r < 240; r++)
+            expect_narrow_tile_equals_full_tile(
+                all[i], r % 2 == 0 ? 1 : (size_t)all[i]->nr / 2 + 1, kinds[r / 2 % N_KINDS]);
+}
+
 /* A packed fp16 panel (fp32 bias slot, then kc x MR fp16 weights) and the same panel widened:
  * the twin on the first equals the fp32 form on the second bit for bit. */
 static void test_f16w_offsets_twins_equal_their_f32_forms_on_rounded_weights(void **state)
@@ -728,6 +785,8 @@ int main(void)
         cmocka_unit_test(test_gemm_select_respects_the_isa_cap),
         cmocka_unit_test(test_every_offsets_kernel_matches_sums_over_random_offset_tables),
         cmocka_unit_test(test_offsets_kernels_equal_their_strided_forms_bit_for_bit),
+        cmocka_unit_test(test_narrow_tiles_equal_the_columns_of_full_tiles_bit_for_bit),
+        cmocka_unit_test(test_tiles_with_a_lone_last_column_equal_full_tiles_bit_for_bit),
         cmocka_unit_test(test_f16w_offsets_twins_equal_their_f32_forms_on_rounded_weights),
         cmocka_unit_test(test_dense_and_grouped_convs_match_the_reference),
         cmocka_unit_test(test_pointwise_convs_match_the_reference),

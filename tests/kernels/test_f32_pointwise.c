@@ -222,7 +222,7 @@ static void test_pointwise_plan_on_a_small_plane_reads_the_input_in_place(void *
 {
     (void)state;
     fq_test_seed(66);
-    pointwise_case c = make_case(16, 24, 80, 80, FQ_EPILOGUE_F32_RELU);
+    pointwise_case c = make_case(16, 24, 40, 40, FQ_EPILOGUE_F32_RELU);
     fq_f32_conv_plan *plan;
     fq_error err = {0};
     assert_int_equal(fq_f32_conv_plan_create(&c.p, c.w, c.bias, FQ_ISA_AVX512, 1, &plan, &err),

@@ -7,12 +7,25 @@
  *                    bytes apart
  *
  * and includes this header once. The contract and the packed-weight layout are in f32_gemm.h.
- * Short column tiles use masked loads and stores; short row tiles compute every row and store
- * the first mr. Both forms sum in the same order, so they give the same bits. */
+ * Short column tiles use masked loads and stores, tiles of at most 16 columns compute only the
+ * first vector column, and a lone last column (tiles of 1 or 17 columns) runs its vector
+ * along the tile's rows instead, over the packed weights as they lie; short row tiles compute
+ * every row and store the first mr. Every path and both forms sum in the same order, so they
+ * give the same bits. */
 #include <immintrin.h>
 #include <stddef.h>
 
 #include "f32_gemm.h"
+
+#ifdef FQ_GEMM_OFFSETS
+#define FQ_GEMM_X_DECL const ptrdiff_t *offsets
+#define FQ_GEMM_X_ARG offsets
+#define FQ_GEMM_X_ROW(k) (x + offsets[k])
+#else
+#define FQ_GEMM_X_DECL size_t x_stride
+#define FQ_GEMM_X_ARG x_stride
+#define FQ_GEMM_X_ROW(k) ((const float *)((const char *)x + (k) * x_stride))
+#endif
 
 #define FQ_GEMM_STR2(x) #x
 #define FQ_GEMM_STR(x) FQ_GEMM_STR2(x)
@@ -45,16 +58,171 @@ static __m512 activate(__m512 v, const fq_f32_gemm_params *p, size_t row)
     }
 }
 
-#ifdef FQ_GEMM_OFFSETS
-void FQ_GEMM_NAME(size_t mr, size_t nc, size_t kc, const float *x, const ptrdiff_t *offsets,
-                  const float *w, float *c, size_t c_stride, unsigned flags,
-                  const fq_f32_gemm_params *params)
-#else
-void FQ_GEMM_NAME(size_t mr, size_t nc, size_t kc, const float *x, size_t x_stride,
-                  const float *w, float *c, size_t c_stride, unsigned flags,
-                  const fq_f32_gemm_params *params)
-#endif
+/* activate() for a vector whose lane r is row r of the tile (rows [0, mr) hold results). */
+static __m512 activate_rows(__m512 v, const fq_f32_gemm_params *p, size_t mr)
 {
+    if (p->kind != FQ_EPILOGUE_F32_LEAKY_RELU && p->kind != FQ_EPILOGUE_F32_PRELU)
+        return activate(v, p, 0);
+    __m512 slopes = p->kind == FQ_EPILOGUE_F32_PRELU
+                        ? _mm512_maskz_loadu_ps(column_mask(mr, 0), p->slopes)
+                        : _mm512_set1_ps(p->alpha);
+    __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+    return _mm512_mask_mul_ps(v, negative, v, slopes);
+}
+
+/* Column 0 of a tile as one vector, lane r holding row r (FQ_GEMM_MR <= 16): the packed
+ * panel's bias slot under FQ_F32_GEMM_FIRST, else the column's values in C. */
+static __m512 column_start(size_t mr, const float *c, size_t c_stride, unsigned flags,
+                           const float *w)
+{
+    _Static_assert(FQ_GEMM_MR <= 16, "one vector holds the rows of a tile");
+    if (flags & FQ_F32_GEMM_FIRST)
+        return _mm512_maskz_loadu_ps(column_mask(FQ_GEMM_MR, 0), w);
+    float lanes[16] = {0};
+    for (size_t i = 0; i < mr; i++)
+        lanes[i] = *(const float *)((const char *)c + i * c_stride);
+    return _mm512_loadu_ps(lanes);
+}
+
+/* Depth step k of a column vector: the packed weights of step k (MR floats in a row) times
+ * the column's x[k]. */
+static __m512 column_step(__m512 acc, const float *wk, const float *xk)
+{
+    return _mm512_fmadd_ps(_mm512_maskz_loadu_ps(column_mask(FQ_GEMM_MR, 0), wk),
+                           _mm512_set1_ps(*xk), acc);
+}
+
+static void column_store(__m512 acc, size_t mr, float *c, size_t c_stride, unsigned flags,
+                         const fq_f32_gemm_params *params)
+{
+    float lanes[16];
+    if (flags & FQ_F32_GEMM_LAST)
+        acc = activate_rows(acc, params, mr);
+    _mm512_storeu_ps(lanes, acc);
+    for (size_t i = 0; i < mr; i++)
+        *(float *)((char *)c + i * c_stride) = lanes[i];
+}
+
+/* A one-column tile (a matrix-vector product): the vector runs along the tile's rows. */
+static void one_column_tile(size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL,
+                            const float *w, float *c, size_t c_stride, unsigned flags,
+                            const fq_f32_gemm_params *params)
+{
+    __m512 acc = column_start(mr, c, c_stride, flags, w);
+    w += FQ_GEMM_MR;
+
+    for (size_t k = 0; k < kc; k++, w += FQ_GEMM_MR)
+        acc = column_step(acc, w, FQ_GEMM_X_ROW(k));
+
+    column_store(acc, mr, c, c_stride, flags, params);
+}
+
+/* A 17-column tile (a 7x7 plane is one full tile and this one): a vector column for columns
+ * [0, 16) and a column vector along the rows for column 16, in one pass over the depth. */
+static void vector_and_column_tile(size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL,
+                                   const float *w, float *c, size_t c_stride, unsigned flags,
+                                   const fq_f32_gemm_params *params)
+{
+    __m512 acc[FQ_GEMM_MR];
+    __m512 last = column_start(mr, c + 16, c_stride, flags, w);
+
+    FQ_GEMM_UNROLL
+    for (int i = 0; i < FQ_GEMM_MR; i++) {
+        const float *row = (const float *)((const char *)c + (size_t)i * c_stride);
+        if (flags & FQ_F32_GEMM_FIRST)
+            acc[i] = _mm512_set1_ps(w[i]);
+        else if ((size_t)i < mr)
+            acc[i] = _mm512_loadu_ps(row);
+        else
+            acc[i] = _mm512_setzero_ps();
+    }
+    w += FQ_GEMM_MR;
+
+    for (size_t k = 0; k < kc; k++) {
+        const float *xk = FQ_GEMM_X_ROW(k);
+        __m512 x0 = _mm512_loadu_ps(xk);
+        FQ_GEMM_UNROLL
+        for (int i = 0; i < FQ_GEMM_MR; i++)
+            acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(w[i]), x0, acc[i]);
+        last = column_step(last, w, xk + 16);
+        w += FQ_GEMM_MR;
+    }
+
+    FQ_GEMM_UNROLL
+    for (int i = 0; i < FQ_GEMM_MR; i++) {
+        if ((size_t)i >= mr)
+            break;
+        float *row = (float *)((char *)c + (size_t)i * c_stride);
+        if (flags & FQ_F32_GEMM_LAST)
+            acc[i] = activate(acc[i], params, (size_t)i);
+        _mm512_storeu_ps(row, acc[i]);
+    }
+    column_store(last, mr, c + 16, c_stride, flags, params);
+}
+
+/* A tile of at most 16 columns: the first vector column of the two-column path alone, the
+ * same sums in the same order. */
+static void one_vector_tile(size_t mr, size_t nc, size_t kc, const float *x, FQ_GEMM_X_DECL,
+                            const float *w, float *c, size_t c_stride, unsigned flags,
+                            const fq_f32_gemm_params *params)
+{
+    __mmask16 mask = column_mask(nc, 0);
+    __m512 acc[FQ_GEMM_MR];
+
+    FQ_GEMM_UNROLL
+    for (int i = 0; i < FQ_GEMM_MR; i++) {
+        const float *row = (const float *)((const char *)c + (size_t)i * c_stride);
+        if (flags & FQ_F32_GEMM_FIRST)
+            acc[i] = _mm512_set1_ps(w[i]);
+        else if ((size_t)i < mr)
+            acc[i] = _mm512_maskz_loadu_ps(mask, row);
+        else
+            acc[i] = _mm512_setzero_ps();
+    }
+    w += FQ_GEMM_MR;
+
+    for (size_t k = 0; k < kc; k++) {
+        __m512 x0 = _mm512_maskz_loadu_ps(mask, FQ_GEMM_X_ROW(k));
+        FQ_GEMM_UNROLL
+        for (int i = 0; i < FQ_GEMM_MR; i++)
+            acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(w[i]), x0, acc[i]);
+        w += FQ_GEMM_MR;
+    }
+
+    FQ_GEMM_UNROLL
+    for (int i = 0; i < FQ_GEMM_MR; i++) {
+        if ((size_t)i >= mr)
+            break;
+        float *row = (float *)((char *)c + (size_t)i * c_stride);
+        if (flags & FQ_F32_GEMM_LAST)
+            acc[i] = activate(acc[i], params, (size_t)i);
+        _mm512_mask_storeu_ps(row, mask, acc[i]);
+    }
+}
+
+/* Tiles of at most 17 columns, each on its own path. */
+static void narrow_tile(size_t mr, size_t nc, size_t kc, const float *x, FQ_GEMM_X_DECL,
+                        const float *w, float *c, size_t c_stride, unsigned flags,
+                        const fq_f32_gemm_params *params)
+{
+    if (nc == 1)
+        one_column_tile(mr, kc, x, FQ_GEMM_X_ARG, w, c, c_stride, flags, params);
+    else if (nc == 17)
+        vector_and_column_tile(mr, kc, x, FQ_GEMM_X_ARG, w, c, c_stride, flags, params);
+    else
+        one_vector_tile(mr, nc, kc, x, FQ_GEMM_X_ARG, w, c, c_stride, flags, params);
+}
+
+/* Tiles of 18 to 32 columns (the common full tile) run here, two vector columns per row. */
+void FQ_GEMM_NAME(size_t mr, size_t nc, size_t kc, const float *x, FQ_GEMM_X_DECL,
+                  const float *w, float *c, size_t c_stride, unsigned flags,
+                  const fq_f32_gemm_params *params)
+{
+    if (nc <= 17) {
+        narrow_tile(mr, nc, kc, x, FQ_GEMM_X_ARG, w, c, c_stride, flags, params);
+        return;
+    }
+
     __mmask16 mask0 = column_mask(nc, 0);
     __mmask16 mask1 = column_mask(nc, 16);
     __m512 acc0[FQ_GEMM_MR], acc1[FQ_GEMM_MR];
@@ -76,11 +244,7 @@ void FQ_GEMM_NAME(size_t mr, size_t nc, size_t kc, const float *x, size_t x_stri
     w += FQ_GEMM_MR;
 
     for (size_t k = 0; k < kc; k++) {
-#ifdef FQ_GEMM_OFFSETS
-        const float *xk = x + offsets[k];
-#else
-        const float *xk = (const float *)((const char *)x + k * x_stride);
-#endif
+        const float *xk = FQ_GEMM_X_ROW(k);
         __m512 x0 = _mm512_loadu_ps(xk);
         __m512 x1 = _mm512_loadu_ps(xk + 16);
         FQ_GEMM_UNROLL
