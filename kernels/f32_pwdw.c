@@ -122,6 +122,50 @@ fq_status fq_f32_pwdw_plan_init(fq_f32_pwdw_plan *plan, const fq_f32_conv_plan *
     return FQ_OK;
 }
 
+bool fq_f32_pwdw_maxpool_applies(const fq_f32_pwdw_plan *plan,
+                                 const fq_f32_maxpool_kernel *kernel,
+                                 const fq_pool2d_f32_params *p)
+{
+    if (plan == NULL || plan->dw == NULL || kernel == NULL || p == NULL || plan->pool != NULL)
+        return false;
+    const fq_conv2d_f32_params *d = &plan->dw->p;
+    int64_t k = p->kernel_h;
+    return k == 2 && p->kernel_w == k && p->stride_h == k && p->stride_w == k &&
+           p->dilation_h == 1 && p->dilation_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+           p->pad_bottom == 0 && p->pad_right == 0 && p->in_h == d->out_h &&
+           p->in_w == d->out_w && d->out_h % k == 0 && d->out_w % k == 0 &&
+           p->out_h == d->out_h / k && p->out_w == d->out_w / k;
+}
+
+fq_status fq_f32_pwdw_plan_add_maxpool(fq_f32_pwdw_plan *plan,
+                                       const fq_f32_maxpool_kernel *kernel,
+                                       const fq_pool2d_f32_params *p, fq_error *err)
+{
+    if (!fq_f32_pwdw_maxpool_applies(plan, kernel, p))
+        return fq_error_set(err, FQ_ERR_UNSUPPORTED, "the max pool cannot run fused after "
+                            "'%s'", plan != NULL ? plan->name : "none");
+    fq_status status = fq_f32_pwdw_plan_init(plan, plan->pw, plan->dw, plan->slots,
+                                             FQ_F32_PWDW_BAND_BYTES / 2, err);
+    if (status != FQ_OK)
+        return status;
+    int64_t k = p->kernel_h;
+    plan->band_rows = plan->band_rows < k ? k : plan->band_rows / k * k;
+    plan->buffer_rows = (plan->band_rows - 1) * plan->dw->p.stride_h + 3;
+    plan->channel_stride = channel_stride_for(plan->buffer_rows * plan->dw->p.in_w);
+    size_t buffer = round16((size_t)(plan->dw->p.in_channels * plan->channel_stride));
+    size_t packed = round16((size_t)(plan->pw->p.in_channels * plan->block));
+    size_t rows = round16((size_t)(plan->dw->p.out_channels * plan->band_rows *
+                                   plan->dw->p.out_w));
+    plan->pool = kernel;
+    plan->pool_p = *p;
+    plan->pool_offset = buffer + packed;
+    plan->slot_floats = buffer + packed + rows;
+    plan->workspace = plan->slot_floats * (size_t)plan->slots * sizeof(float);
+    size_t used = strlen(plan->name);
+    snprintf(plan->name + used, sizeof(plan->name) - used, "+maxpool%d", (int)k);
+    return FQ_OK;
+}
+
 /* The microkernels' activation: PRELU with one slope (or none) runs as LEAKY_RELU, with one
  * per channel as PRELU with slopes per row. */
 static fq_f32_gemm_params gemm_params(const fq_epilogue_f32 *act, bool *per_row)
@@ -165,6 +209,7 @@ typedef struct pwdw_task {
     const pwdw_job *job;
     float *buffer;
     float *packed;
+    float *rows;        /* the band's depthwise rows, when a pool follows */
     int64_t held_lo, held_hi;
 } pwdw_task;
 
@@ -313,6 +358,22 @@ static void fill_buffer(pwdw_task *task, int64_t lo, int64_t hi)
     task->held_hi = hi;
 }
 
+/* The pool of depthwise rows [o0, o1) (whole windows' rows, held in the task's rows buffer)
+ * into the real output: each channel's band is pooled as a sub-image. */
+static void pool_band(const pwdw_task *task, int64_t o0, int64_t o1)
+{
+    const fq_f32_pwdw_plan *plan = task->job->plan;
+    fq_pool2d_f32_params band = plan->pool_p;
+    int64_t k = band.kernel_h, width = plan->dw->p.out_w;
+    band.planes = 1;
+    band.in_h = o1 - o0;
+    band.out_h = (o1 - o0) / k;
+    int64_t out_plane = plan->pool_p.out_h * plan->pool_p.out_w;
+    for (int64_t c = 0; c < plan->dw->p.out_channels; c++)
+        plan->pool->ukernel(&band, task->rows + c * plan->band_rows * width,
+                            task->job->y + c * out_plane + o0 / k * band.out_w);
+}
+
 /* A band: output rows [o0, o1) of every channel from the middle rows they read. */
 static void run_band(pwdw_task *task, int64_t o0, int64_t o1)
 {
@@ -326,13 +387,17 @@ static void run_band(pwdw_task *task, int64_t o0, int64_t o1)
     fill_buffer(task, lo, hi);
 
     fq_f32_dwconv_geometry g = {hi - lo, p->in_w, o1 - o0, p->out_w, lo - top, p->pad_left};
-    int64_t out_plane = p->out_h * p->out_w;
+    int64_t out_plane = p->out_h * p->out_w, band_plane = plan->band_rows * p->out_w;
     for (int64_t c = 0; c < p->out_channels; c++) {
         fq_f32_gemm_params params = channel_params(&job->dw_act, c);
+        float *rows = plan->pool != NULL ? task->rows + c * band_plane
+                                         : job->y + c * out_plane + o0 * p->out_w;
         plan->dw->dw->ukernel(&g, task->buffer + c * plan->channel_stride,
-                              plan->dw->dw_weights + c * 9, plan->dw->dw_bias[c],
-                              job->y + c * out_plane + o0 * p->out_w, &params);
+                              plan->dw->dw_weights + c * 9, plan->dw->dw_bias[c], rows,
+                              &params);
     }
+    if (plan->pool != NULL)
+        pool_band(task, o0, o1);
 }
 
 /* Run `index` of the job: an equal share of the output rows, band by band, in workspace slot
@@ -344,9 +409,11 @@ static void run_slot(void *ctx, size_t index)
     task.buffer = job->workspace + index * job->plan->slot_floats;
     task.packed = task.buffer + round16((size_t)(job->plan->dw->p.in_channels *
                                                  job->plan->channel_stride));
-    int64_t rows = job->plan->dw->p.out_h;
-    int64_t first = (int64_t)index * rows / job->runs;
-    int64_t last = ((int64_t)index + 1) * rows / job->runs;
+    task.rows = job->workspace + index * job->plan->slot_floats + job->plan->pool_offset;
+    int64_t unit = job->plan->pool != NULL ? job->plan->pool_p.kernel_h : 1;
+    int64_t units = job->plan->dw->p.out_h / unit;
+    int64_t first = (int64_t)index * units / job->runs * unit;
+    int64_t last = ((int64_t)index + 1) * units / job->runs * unit;
     for (int64_t o0 = first; o0 < last; o0 += job->plan->band_rows)
         run_band(&task, o0, min64(o0 + job->plan->band_rows, last));
 }
@@ -376,10 +443,13 @@ void fq_f32_pwdw_run(const fq_f32_pwdw_plan *plan, const float *x, const float *
     job.dw_act = with_slopes(b->act, dw_slopes, dw_slope_count);
     job.pw_params = gemm_params(&job.pw_act, &job.per_row_slopes);
     int64_t runs = min64(fq_threadpool_size(pool), plan->slots);
-    job.runs = max64(1, min64(runs, b->out_h));
+    int64_t units = plan->pool != NULL ? b->out_h / plan->pool_p.kernel_h : b->out_h;
+    job.runs = max64(1, min64(runs, units));
+    int64_t image = plan->pool != NULL ? plan->pool_p.out_h * plan->pool_p.out_w
+                                       : b->out_h * b->out_w;
     for (int64_t i = 0; i < a->batch; i++) {
         job.x = x + i * a->in_channels * a->in_h * a->in_w;
-        job.y = y + i * b->out_channels * b->out_h * b->out_w;
+        job.y = y + i * b->out_channels * image;
         fq_threadpool_parallel_for_work(pool, (size_t)job.runs, image_work(plan), run_slot,
                                         &job);
     }

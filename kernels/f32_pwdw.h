@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "f32_conv.h"
+#include "f32_maxpool.h"
 
 struct fq_threadpool;
 
@@ -46,6 +47,9 @@ typedef struct fq_f32_pwdw_plan {
     size_t slot_floats;          /* one task's band buffer and packed block */
     int slots;                   /* concurrent tasks the workspace is sized for */
     size_t workspace;            /* bytes fq_f32_pwdw_run needs */
+    const fq_f32_maxpool_kernel *pool; /* a max pool over dw's output, or NULL */
+    fq_pool2d_f32_params pool_p; /* its parameters for the whole image (planes ignored) */
+    size_t pool_offset;          /* floats from a slot's start to its depthwise band rows */
     char name[96];               /* "f32_gemm_8x32__avx512+dw3x3s1" */
 } fq_f32_pwdw_plan;
 
@@ -73,7 +77,24 @@ fq_status fq_f32_pwdw_plan_init(fq_f32_pwdw_plan *plan, const fq_f32_conv_plan *
                                 const fq_f32_conv_plan *dw, int threads, size_t band_bytes,
                                 fq_error *err);
 
-/* y = dw(pw(x)). pw_slopes and dw_slopes are the PRELU slopes of each (count values, or NULL).
+/* Max pools that can follow the pair: 2 x 2 windows at stride 2 (k = 2; the SIMD max pool
+ * kernels take strides 1 and 2 only), no padding or dilation, over depthwise output planes of
+ * even sides, so that every band of whole windows' rows pools on its own. With one, the driver keeps each band's depthwise
+ * rows in the task's slot too and pools them into the real output: the depthwise output is
+ * never written either. The pool's values are the kernel's over the same depthwise values,
+ * so the result equals the three nodes run one after the other bit for bit. */
+bool fq_f32_pwdw_maxpool_applies(const fq_f32_pwdw_plan *plan,
+                                 const fq_f32_maxpool_kernel *kernel,
+                                 const fq_pool2d_f32_params *p);
+
+/* Adds such a pool to an initialised plan; it is re-planned with bands half as large so both
+ * band buffers stay in L2, and plan->workspace grows. Refuses with FQ_ERR_UNSUPPORTED a pool
+ * that does not apply. */
+fq_status fq_f32_pwdw_plan_add_maxpool(fq_f32_pwdw_plan *plan,
+                                       const fq_f32_maxpool_kernel *kernel,
+                                       const fq_pool2d_f32_params *p, fq_error *err);
+
+/* y = dw(pw(x)), or the pool of it when the plan has one. pw_slopes and dw_slopes are the PRELU slopes of each (count values, or NULL).
  * workspace has plan->workspace bytes, 64-byte aligned; at most plan->slots of pool's threads
  * take part. */
 void fq_f32_pwdw_run(const fq_f32_pwdw_plan *plan, const float *x, const float *pw_slopes,

@@ -49,9 +49,13 @@ typedef struct fq_exec_ctx {
                                  ops without prepare): exec then uses the reference kernel */
     struct fq_threadpool *pool; /* NULL: run on the calling thread */
     /* Set when this node's state also computes the next node (see fuse_next in fq_op_info):
-     * that node's context, whose outputs exec must write too. NULL otherwise. */
+     * that node's context, whose outputs exec must write too; its own next is set when the
+     * step holds a third node. NULL otherwise. */
     const struct fq_exec_ctx *next;
 } fq_exec_ctx;
+
+/* Most nodes a session runs in one fused step (see fuse_next). */
+enum { FQ_SESSION_MAX_FUSED = 3 };
 
 typedef struct fq_op_info {
     const char *name;      /* ONNX op_type in the default domain */
@@ -84,7 +88,11 @@ typedef struct fq_op_info {
      * state, whose exec the session skips) and writes next's outputs; node's own outputs
      * then stay unwritten (the session gives them no memory: data NULL). May enlarge
      * *workspace, node's workspace. Returning false leaves both states as they were. The IR
-     * is not changed: the two nodes stay two nodes for every other reader of the graph. */
+     * is not changed: the two nodes stay two nodes for every other reader of the graph.
+     * After a true, the session offers the node after next the same way (next is then the
+     * sole reader of the previous next's only output), up to FQ_SESSION_MAX_FUSED nodes in
+     * one step: exec then gets the chain ctx->next->next and writes only the last node's
+     * outputs. */
     bool (*fuse_next)(const fq_graph *graph, const fq_node *node, void *state,
                       const fq_node *next, void *next_state, size_t *workspace);
 } fq_op_info;

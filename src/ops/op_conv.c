@@ -7,7 +7,9 @@
  *
  * A session may pair a pointwise Conv with the depthwise 3x3 Conv that reads it (fuse_next):
  * the first node's state then holds a fused plan (f32_pwdw.h) over both nodes' fp32 plans, its
- * exec writes the second node's output and the 1x1 output is never written. */
+ * exec writes the second node's output and the 1x1 output is never written. A MaxPool that
+ * reads the depthwise output may join as a third node: then only the pool's output is
+ * written. */
 #include <string.h>
 
 #include "f16_conv_plan.h"
@@ -341,11 +343,33 @@ const char *fq_conv_kernel_name(const void *state)
 /* Pairs node, a pointwise Conv with an fp32 plan, with next, the depthwise 3x3 Conv reading
  * its output as X, when f32_pwdw.h can run the two and expects it to pay
  * (fq_f32_pwdw_pays). */
+/* A paired Conv also takes the MaxPool that reads the depthwise output when f32_pwdw.h can
+ * pool its bands (fq_f32_pwdw_maxpool_applies). */
+static bool fuse_maxpool(const fq_graph *graph, conv_state *made, const fq_node *next,
+                         const void *next_state, size_t *workspace)
+{
+    fq_pool2d_f32_params p;
+    fq_error err = {0};
+    if (strcmp(next->op_type, "MaxPool") != 0 || next_state == NULL || next->n_outputs != 1 ||
+        next->n_inputs != 1 || fq_node_input(graph, next, 0)->dtype != FQ_DTYPE_F32 ||
+        fq_maxpool_f32_params(graph, next, &p, &err) != FQ_OK)
+        return false;
+    const fq_f32_maxpool_kernel *kernel = next_state;
+    fq_f32_pwdw_plan with_pool = *made->pair;
+    if (!fq_f32_pwdw_maxpool_applies(&with_pool, kernel, &p) ||
+        fq_f32_pwdw_plan_add_maxpool(&with_pool, kernel, &p, &err) != FQ_OK)
+        return false;
+    *made->pair = with_pool;
+    *workspace = *workspace > with_pool.workspace ? *workspace : with_pool.workspace;
+    return true;
+}
+
 bool fq_conv_fuse_next(const fq_graph *graph, const fq_node *node, void *state,
                        const fq_node *next, void *next_state, size_t *workspace)
 {
-    (void)graph;
     conv_state *made = state;
+    if (made != NULL && made->pair != NULL)
+        return fuse_maxpool(graph, made, next, next_state, workspace);
     const conv_state *following = next_state;
     if (made == NULL || following == NULL || made->f32 == NULL || following->f32 == NULL ||
         made->pair != NULL || next->op != node->op || next->n_inputs < 1 ||
@@ -392,8 +416,12 @@ static fq_status exec_pair(const fq_exec_ctx *ctx, const fq_f32_pwdw_plan *pair)
     int64_t pw_count, dw_count;
     const float *pw_slopes = slopes_of(ctx, &pw_count);
     const float *dw_slopes = slopes_of(ctx->next, &dw_count);
+    const fq_exec_ctx *last = pair->pool != NULL ? ctx->next->next : ctx->next;
+    if (last == NULL)
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "the fused max pool's "
+                           "context is missing");
     fq_f32_pwdw_run(pair, ctx->inputs[0].data, pw_slopes, pw_count, dw_slopes, dw_count,
-                    ctx->next->outputs[0].data, ctx->workspace, ctx->pool);
+                    last->outputs[0].data, ctx->workspace, ctx->pool);
     return FQ_OK;
 }
 

@@ -65,6 +65,12 @@ static fq_status pool_params(const fq_graph *graph, const fq_node *node,
     return FQ_OK;
 }
 
+fq_status fq_maxpool_f32_params(const fq_graph *graph, const fq_node *node,
+                                fq_pool2d_f32_params *p, fq_error *err)
+{
+    return pool_params(graph, node, p, err);
+}
+
 static void set_pool_output(fq_graph *graph, const fq_node *node, const fq_pool2d_f32_params *p)
 {
     const fq_shape *x = &fq_node_input(graph, node, 0)->shape;

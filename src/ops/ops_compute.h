@@ -51,6 +51,10 @@ fq_status fq_matmul_exec(const fq_exec_ctx *ctx);
 int64_t fq_matmul_flops(const fq_graph *graph, const fq_node *node);
 
 fq_status fq_maxpool_infer(fq_graph *graph, fq_node *node, fq_error *err);
+/* A MaxPool node's f32 kernel parameters (for a Conv that runs it fused, op_conv.c). */
+struct fq_pool2d_f32_params;
+fq_status fq_maxpool_f32_params(const fq_graph *graph, const fq_node *node,
+                                struct fq_pool2d_f32_params *p, fq_error *err);
 fq_status fq_maxpool_exec(const fq_exec_ctx *ctx);
 fq_status fq_maxpool_prepare(const fq_graph *graph, const fq_node *node,
                              const fq_kernel_config *config, void **state, size_t *workspace,

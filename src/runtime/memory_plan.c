@@ -68,10 +68,10 @@ static void link_views(const fq_graph *graph, int *alias)
     }
 }
 
-/* Node n is the first of a fused pair: its outputs are never written. */
+/* Node n runs in a fused step and is not its last node: its outputs are never written. */
 static bool is_pair_first(const fq_graph *graph, const int *step, int n)
 {
-    return step != NULL && n + 1 < graph->n_nodes && step[n + 1] == n;
+    return step != NULL && n + 1 < graph->n_nodes && step[n + 1] == step[n];
 }
 
 static void measure_lifetimes(const fq_graph *graph, const int *alias, const int *step,

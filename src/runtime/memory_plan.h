@@ -26,10 +26,11 @@ typedef struct fq_memory_plan {
 fq_status fq_memory_plan_build(const fq_graph *graph, const size_t *workspace,
                                fq_memory_plan *plan, fq_error *err);
 /* The same when nodes do not all run at their own step: node n runs at step[n] (step NULL:
- * n), non-decreasing in n. The second node of a fused pair runs in the first one's step
- * (step[n + 1] == n), so its outputs must not share memory with anything alive during that
- * step; the first node's outputs are never written (the value between the two), so they get
- * no buffer (FQ_PLAN_NONE) and cost the arena nothing. */
+ * n), non-decreasing in n. The later nodes of a fused step run in the first one's step
+ * (step[n + 1] == n for a pair, step[n + 2] == n too for three), so their outputs must not
+ * share memory with anything alive during that step; the outputs of every node of the step
+ * but the last are never written (the values between them), so they get no buffer
+ * (FQ_PLAN_NONE) and cost the arena nothing. */
 fq_status fq_memory_plan_build_steps(const fq_graph *graph, const size_t *workspace,
                                      const int *step, fq_memory_plan *plan, fq_error *err);
 void fq_memory_plan_free(fq_memory_plan *plan);

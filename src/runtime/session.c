@@ -137,20 +137,25 @@ static bool sole_reader_follows(const fq_graph *graph, int n)
     return false;
 }
 
-/* Offers every pair of consecutive nodes to the first one's fuse_next hook; a node is in one
- * pair at most. */
+/* Offers every pair of consecutive nodes to the first one's fuse_next hook, and once it takes
+ * the second, the node after that too (up to FQ_SESSION_MAX_FUSED nodes a step); a node is in
+ * one fused step at most. */
 static void pair_nodes(const fq_graph *graph, prepared_nodes *p)
 {
     for (int n = 0; n + 1 < graph->n_nodes; n++) {
         const fq_op_info *info = fq_op_get(graph->nodes[n].op);
-        if (info->fuse_next == NULL || p->states[n] == NULL || !sole_reader_follows(graph, n))
+        if (info->fuse_next == NULL || p->states[n] == NULL)
             continue;
-        if (info->fuse_next(graph, &graph->nodes[n], p->states[n], &graph->nodes[n + 1],
-                            p->states[n + 1], &p->workspace[n])) {
-            p->step[n + 1] = n;
-            p->workspace[n + 1] = 0; /* its exec is skipped */
-            n++;
+        int last = n;
+        while (last + 1 < graph->n_nodes && last - n + 2 <= FQ_SESSION_MAX_FUSED &&
+               sole_reader_follows(graph, last) &&
+               info->fuse_next(graph, &graph->nodes[n], p->states[n], &graph->nodes[last + 1],
+                               p->states[last + 1], &p->workspace[n])) {
+            last++;
+            p->step[last] = n;
+            p->workspace[last] = 0; /* its exec is skipped */
         }
+        n = last;
     }
 }
 
@@ -266,9 +271,13 @@ static bool is_fused_second(const fq_session *s, int n)
     return s->prepared.step[n] != n;
 }
 
-static bool is_fused_first(const fq_session *s, int n)
+/* Nodes after n that run in n's step (0: n runs alone). */
+static int fused_after(const fq_session *s, int n)
 {
-    return n + 1 < s->graph->n_nodes && s->prepared.step[n + 1] == n;
+    int count = 0;
+    while (n + count + 1 < s->graph->n_nodes && s->prepared.step[n + count + 1] == n)
+        count++;
+    return count;
 }
 
 /* "fused into NAME" for the second node of every pair, for fq_session_kernel_name. */
@@ -444,23 +453,21 @@ static fq_exec_ctx context_of(fq_session *session, int n, fq_error *err)
     };
 }
 
-/* Runs node n, with node n + 1 when the two are a fused pair; returns the nodes it ran. */
+/* Runs node n, with the nodes fused into its step (each context's next points to the
+ * following one); returns the nodes it ran. */
 static int run_step(fq_session *session, int n, fq_session_observer observer, void *user,
                     fq_status *status, fq_error *err)
 {
-    fq_exec_ctx ctx = context_of(session, n, err);
-    fq_exec_ctx next;
-    bool pair = is_fused_first(session, n);
-    if (pair) {
-        next = context_of(session, n + 1, err);
-        ctx.next = &next;
-    }
-    *status = fq_op_get(ctx.node->op)->exec(&ctx);
-    if (*status == FQ_OK && observer != NULL)
-        *status = observer(user, n, ctx.outputs, ctx.n_outputs, err);
-    if (*status == FQ_OK && observer != NULL && pair)
-        *status = observer(user, n + 1, next.outputs, next.n_outputs, err);
-    return pair ? 2 : 1;
+    fq_exec_ctx ctx[FQ_SESSION_MAX_FUSED];
+    int count = 1 + fused_after(session, n);
+    for (int i = 0; i < count; i++)
+        ctx[i] = context_of(session, n + i, err);
+    for (int i = 0; i + 1 < count; i++)
+        ctx[i].next = &ctx[i + 1];
+    *status = fq_op_get(ctx[0].node->op)->exec(&ctx[0]);
+    for (int i = 0; i < count && *status == FQ_OK && observer != NULL; i++)
+        *status = observer(user, n + i, ctx[i].outputs, ctx[i].n_outputs, err);
+    return count;
 }
 
 fq_status fq_session_run_observed(fq_session *session, fq_session_observer observer, void *user,

@@ -2,9 +2,9 @@
  * f32_conv.h run one after the other: random shapes (channels 1..67, sides 1..40, strides 1
  * and 2, pads 0 and 1), every fused activation on both sides, PRELU per channel and shared,
  * one and two threads, band buffers from the default down to one output row per band, under
- * every ISA cap with a depthwise SIMD kernel that this CPU has. The outputs must be equal bit
- * for bit: the driver runs the same kernels on the same values in the same order. And the
- * pairs it must refuse. */
+ * every ISA cap with a depthwise SIMD kernel that this CPU has; with a max pool joined, against
+ * the three kernels. The outputs must be equal bit for bit: the driver runs the same kernels
+ * on the same values in the same order. And the pairs and pools it must refuse. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +224,81 @@ static void check_case(const pair_case *c, fq_isa cap, int threads, const uint16
     fq_threadpool_free(pool);
 }
 
+/* A k x k max pool at stride k, unpadded, over the depthwise output of c. */
+static fq_pool2d_f32_params pool_params(const pair_case *c, int64_t k)
+{
+    return (fq_pool2d_f32_params){.planes = c->dw.batch * c->dw.out_channels,
+                                  .in_h = c->dw.out_h, .in_w = c->dw.out_w,
+                                  .out_h = c->dw.out_h / k, .out_w = c->dw.out_w / k,
+                                  .kernel_h = k, .kernel_w = k, .stride_h = k, .stride_w = k,
+                                  .dilation_h = 1, .dilation_w = 1};
+}
+
+/* The pair unfused, then the max pool kernel over every plane. */
+static float *run_unfused_pooled(const pair_case *c, const pair_plans *plans,
+                                 const fq_f32_maxpool_kernel *kernel,
+                                 const fq_pool2d_f32_params *pp, fq_threadpool *pool)
+{
+    float *dw = run_unfused(c, plans, pool);
+    float *y = calloc((size_t)(pp->planes * pp->out_h * pp->out_w), sizeof(float));
+    assert_non_null(y);
+    for (int64_t i = 0; i < pp->planes; i++)
+        kernel->ukernel(pp, dw + i * pp->in_h * pp->in_w, y + i * pp->out_h * pp->out_w);
+    free(dw);
+    return y;
+}
+
+static float *run_fused_pooled(const pair_case *c, const pair_plans *plans, int threads,
+                               size_t band_bytes, const fq_f32_maxpool_kernel *kernel,
+                               const fq_pool2d_f32_params *pp, fq_threadpool *pool)
+{
+    fq_f32_pwdw_plan fused;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_pwdw_plan_init(&fused, plans->pw, plans->dw, threads, band_bytes,
+                                           &err), FQ_OK);
+    assert_true(fq_f32_pwdw_maxpool_applies(&fused, kernel, pp));
+    assert_int_equal(fq_f32_pwdw_plan_add_maxpool(&fused, kernel, pp, &err), FQ_OK);
+    assert_non_null(strstr(fused.name, "+maxpool"));
+    float *y = calloc((size_t)(pp->planes * pp->out_h * pp->out_w), sizeof(float));
+    void *ws = fq_malloc_aligned(fused.workspace);
+    assert_non_null(y);
+    assert_non_null(ws);
+    fq_f32_pwdw_run(&fused, c->x, c->pw.act.slopes, c->pw.act.slope_count, c->dw.act.slopes,
+                    c->dw.act.slope_count, y, ws, pool);
+    fq_free_aligned(ws);
+    return y;
+}
+
+/* Fused with a k x k max pool equals the three kernels one after the other, bit for bit, with
+ * `threads` threads and each band size. */
+static void check_pooled_case(const pair_case *c, int64_t k, int threads)
+{
+    static const size_t band_bytes[] = {0, 1, 16 * 1024};
+    fq_threadpool *pool;
+    fq_error err = {0};
+    assert_int_equal(fq_threadpool_create(threads, &pool, &err), FQ_OK);
+    pair_plans plans = make_plans(c, FQ_ISA_AVX512, threads, NULL);
+    fq_pool2d_f32_params pp = pool_params(c, k);
+    const fq_f32_maxpool_kernel *kernel = fq_f32_maxpool_select(FQ_ISA_AVX512, &pp);
+    assert_non_null(kernel);
+    float *want = run_unfused_pooled(c, &plans, kernel, &pp, pool);
+    for (size_t b = 0; b < sizeof(band_bytes) / sizeof(band_bytes[0]); b++) {
+        float *got = run_fused_pooled(c, &plans, threads, band_bytes[b], kernel, &pp, pool);
+        for (int64_t i = 0; i < pp.planes * pp.out_h * pp.out_w; i++)
+            if (memcmp(&want[i], &got[i], sizeof(float)) != 0)
+                fail_msg("%lld -> %lld channels at %lldx%lld, stride %lld, pool %lld, %d "
+                         "threads, bands of %zu bytes: element %lld is %.9g, unfused %.9g",
+                         (long long)c->pw.in_channels, (long long)c->pw.out_channels,
+                         (long long)c->pw.in_h, (long long)c->pw.in_w,
+                         (long long)c->dw.stride_h, (long long)k, threads, band_bytes[b],
+                         (long long)i, got[i], want[i]);
+        free(got);
+    }
+    free(want);
+    free_plans(&plans);
+    fq_threadpool_free(pool);
+}
+
 static bool cap_runs_here(fq_isa cap)
 {
     if (fq_isa_supported(cap))
@@ -321,6 +396,57 @@ static void test_fused_pair_equals_the_two_plans_with_fp16_pointwise_weights(voi
 }
 
 /* Whether the pair of c, with plans under cap, is accepted. */
+/* Random pairs whose depthwise output sides are even, under a 2 x 2 pool. */
+static void test_fused_pair_with_a_max_pool_equals_the_three_kernels(void **state)
+{
+    (void)state;
+    fq_test_seed(77);
+    if (!cap_runs_here(FQ_ISA_AVX512))
+        skip();
+    for (int t = 0; t < 24; t++) {
+        int64_t k = 2, s = fq_test_rand_int(1, 2), h, w;
+        const int64_t pads[4] = {1, 1, 1, 1};
+        do {
+            h = fq_test_rand_int(2, 40);
+            w = fq_test_rand_int(2, 40);
+        } while (((h - 1) / s + 1) % k != 0 || ((w - 1) / s + 1) % k != 0);
+        pair_case c = make_batch_case(fq_test_rand_int(1, 2), fq_test_rand_int(1, 67),
+                                      fq_test_rand_int(1, 67), h, w, s, pads);
+        check_pooled_case(&c, k, 1);
+        check_pooled_case(&c, k, 2);
+        free_case(&c);
+    }
+}
+
+/* Pools whose windows overlap, are padded or do not tile the depthwise output are refused. */
+static void test_max_pool_that_does_not_tile_the_output_is_refused(void **state)
+{
+    (void)state;
+    fq_test_seed(78);
+    if (!cap_runs_here(FQ_ISA_AVX512))
+        skip();
+    const int64_t pads[4] = {1, 1, 1, 1};
+    pair_case c = make_case(8, 16, 12, 12, 1, pads);
+    pair_plans plans = make_plans(&c, FQ_ISA_AVX512, 1, NULL);
+    fq_f32_pwdw_plan fused;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_pwdw_plan_init(&fused, plans.pw, plans.dw, 1, 0, &err), FQ_OK);
+    fq_pool2d_f32_params good = pool_params(&c, 2);
+    const fq_f32_maxpool_kernel *kernel = fq_f32_maxpool_select(FQ_ISA_AVX512, &good);
+    assert_true(fq_f32_pwdw_maxpool_applies(&fused, kernel, &good));
+    fq_pool2d_f32_params overlapping = good, padded = good, untiled = good;
+    overlapping.kernel_h = overlapping.kernel_w = 3;
+    padded.pad_top = 1;
+    untiled.out_h = untiled.out_w = 5;
+    assert_false(fq_f32_pwdw_maxpool_applies(&fused, kernel, &overlapping));
+    assert_false(fq_f32_pwdw_maxpool_applies(&fused, kernel, &padded));
+    assert_false(fq_f32_pwdw_maxpool_applies(&fused, kernel, &untiled));
+    assert_int_equal(fq_f32_pwdw_plan_add_maxpool(&fused, kernel, &padded, &err),
+                     FQ_ERR_UNSUPPORTED);
+    free_plans(&plans);
+    free_case(&c);
+}
+
 static bool pair_applies(const pair_case *c, fq_isa cap)
 {
     pair_plans plans = make_plans(c, cap, 1, NULL);
@@ -434,6 +560,8 @@ int main(void)
         cmocka_unit_test(test_fused_pair_equals_the_two_plans_over_several_depth_blocks),
         cmocka_unit_test(test_fused_pair_equals_the_two_plans_on_a_batch_of_three),
         cmocka_unit_test(test_fused_pair_equals_the_two_plans_with_fp16_pointwise_weights),
+        cmocka_unit_test(test_fused_pair_with_a_max_pool_equals_the_three_kernels),
+        cmocka_unit_test(test_max_pool_that_does_not_tile_the_output_is_refused),
         cmocka_unit_test(test_plain_pair_is_accepted),
         cmocka_unit_test(test_pair_pays_from_a_middle_tensor_of_a_mebibyte),
         cmocka_unit_test(test_sigmoid_on_either_side_is_refused),

@@ -1,7 +1,8 @@
 /* Sessions pairing a pointwise Conv with the depthwise 3x3 Conv that reads it
  * (fq_op_info.fuse_next): the same outputs as with keep_intermediates, bit for bit and for
  * every thread count; no pairing where the 1x1 output has another reader or is a graph output;
- * the observer still sees every node; and the kernel names that say where a pair runs. */
+ * the observer still sees every node; a MaxPool after the pair joins its step; and the kernel
+ * names that say where a pair runs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +31,7 @@ typedef enum extra_reader { READ_BY_DW_ONLY, READ_ALSO_BY_RELU, READ_ALSO_AS_OUT
 /* x -> Conv 1x1 (C -> C) "mid" -> Conv depthwise 3x3, pads 1, stride s -> Relu -> "y", with
  * the extra reader of "mid" asked for. The input has the output's size at stride 1, so a plan
  * that let them share memory would corrupt a fused run. */
-static fq_graph *pair_graph(extra_reader extra, int64_t stride)
+static fq_graph *chain_graph(extra_reader extra, int64_t stride, bool pooled)
 {
     static const int64_t pw_dims[] = {C, C, 1, 1};
     static const int64_t dw_dims[] = {C, 1, 3, 3};
@@ -48,7 +49,12 @@ static fq_graph *pair_graph(extra_reader extra, int64_t stride)
     gb_attr_int(g, "group", C);
     gb_attr_ints(g, "pads", 4, pads);
     gb_attr_ints(g, "strides", 2, (const int64_t[]){stride, stride});
-    v = gb_node(g, "Relu", &v, 1, "y");
+    v = gb_node(g, "Relu", &v, 1, pooled ? "dw_relu" : "y");
+    if (pooled) {
+        v = gb_node(g, "MaxPool", &v, 1, "y");
+        gb_attr_ints(g, "kernel_shape", 2, (const int64_t[]){2, 2});
+        gb_attr_ints(g, "strides", 2, (const int64_t[]){2, 2});
+    }
     gb_output(g, v);
     if (extra == READ_ALSO_BY_RELU)
         gb_output(g, gb_node(g, "Relu", &mid, 1, "mid_relu"));
@@ -58,6 +64,11 @@ static fq_graph *pair_graph(extra_reader extra, int64_t stride)
     if (fq_passes_run(g, NULL, &err) != FQ_OK)
         fail_msg("%s", err.message);
     return g;
+}
+
+static fq_graph *pair_graph(extra_reader extra, int64_t stride)
+{
+    return chain_graph(extra, stride, false);
 }
 
 static fq_session *open_session(const fq_graph *g, int threads, bool keep)
@@ -140,6 +151,35 @@ static void test_zero_initialised_options_pair(void **state)
     assert_int_equal(fq_session_create(g, &options, &s, NULL), FQ_OK);
     assert_true(first_node_is_paired(s));
     fq_session_free(s);
+    fq_graph_free(g);
+}
+
+/* The Relu of "dw" is fused into it by the passes, so the session holds Conv, Conv, MaxPool:
+ * one fused step of three nodes, equal to the three run alone, for 1 and 2 threads. */
+static void test_max_pool_after_a_pair_runs_in_its_step_bit_for_bit(void **state)
+{
+    (void)state;
+    fq_graph *g = chain_graph(READ_BY_DW_ONLY, 1, true);
+    size_t count = (size_t)(C * (H / 2) * (W / 2));
+    fq_session *alone = open_session(g, 1, true);
+    float *want = malloc(count * sizeof(float)), *got = malloc(count * sizeof(float));
+    assert_non_null(want);
+    assert_non_null(got);
+    run_session(alone, want, count);
+    fq_session_free(alone);
+    for (int threads = 1; threads <= 2; threads++) {
+        fq_session *s = open_session(g, threads, false);
+        char fused[128];
+        snprintf(fused, sizeof(fused), "fused into %s", g->nodes[0].name);
+        assert_non_null(strstr(fq_session_kernel_name(s, 0), "+dw3x3s1+maxpool2"));
+        assert_string_equal(fq_session_kernel_name(s, 1), fused);
+        assert_string_equal(fq_session_kernel_name(s, 2), fused);
+        run_session(s, got, count);
+        assert_memory_equal(got, want, count * sizeof(float));
+        fq_session_free(s);
+    }
+    free(want);
+    free(got);
     fq_graph_free(g);
 }
 
@@ -257,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_paired_session_equals_keep_intermediates_bit_for_bit),
         cmocka_unit_test(test_zero_initialised_options_pair),
         cmocka_unit_test(test_kernel_names_say_where_the_pair_runs),
+        cmocka_unit_test(test_max_pool_after_a_pair_runs_in_its_step_bit_for_bit),
         cmocka_unit_test(test_pointwise_output_with_a_second_reader_is_not_paired),
         cmocka_unit_test(test_pointwise_output_that_is_a_graph_output_is_not_paired),
         cmocka_unit_test(test_observer_sees_every_node_of_a_paired_session),
