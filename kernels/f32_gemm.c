@@ -36,6 +36,10 @@ static const fq_f32_gemm_kernel avx512_8x32 = {
     fq_f32_gemm_f16w_ukernel_8x32__avx512, "f32_gemm_f16w_8x32__avx512",
     fq_f32_gemm_offsets_ukernel_8x32__avx512, "f32_gemm_offsets_8x32__avx512",
     fq_f32_gemm_f16w_offsets_ukernel_8x32__avx512, "f32_gemm_f16w_offsets_8x32__avx512"};
+static const fq_f32_gemm_kernel avx512_4x32 = {
+    "f32_gemm_4x32__avx512", FQ_ISA_AVX512, 4, 32, 256, fq_f32_gemm_ukernel_4x32__avx512, NULL,
+    NULL, fq_f32_gemm_offsets_ukernel_4x32__avx512, "f32_gemm_offsets_4x32__avx512", NULL,
+    NULL};
 #endif
 /* fp16-weight twins of the NEON kernels widen with vcvt_f32_f16, which only aarch64 has: on
  * 32-bit Arm fp16 weights run on the scalar twin. */
@@ -61,6 +65,7 @@ static const fq_f32_gemm_kernel *const kernels[] = {
 #if defined(FQ_HAVE_ISA_AVX512)
     &avx512_12x32,
     &avx512_8x32,
+    &avx512_4x32,
 #endif
 #if defined(FQ_HAVE_ISA_AVX2)
     &avx2_6x16,
@@ -100,7 +105,10 @@ const fq_f32_gemm_kernel *fq_f32_gemm_select(fq_isa cap)
 }
 
 /* Among the kernels of the best ISA allowed, the tile height that pads m the least (ties go
- * to the taller tile, which loads less per multiply-add). */
+ * to the taller tile, which loads less per multiply-add). Tiles of fewer than 8 rows load X
+ * twice as often per multiply-add as 8-row ones and keep fewer sums in flight, so they are
+ * taken only for products that fit in one of them (the 2-channel score heads of the
+ * detectors), where a taller tile would mostly compute padding rows. */
 static const fq_f32_gemm_kernel *select_rows(fq_isa cap, int64_t m, bool f16w)
 {
     int count;
@@ -109,7 +117,8 @@ static const fq_f32_gemm_kernel *select_rows(fq_isa cap, int64_t m, bool f16w)
     int64_t best_rows = (m + best->mr - 1) / best->mr * best->mr;
     for (int i = 0; i < count; i++) {
         int64_t rows = (m + all[i]->mr - 1) / all[i]->mr * all[i]->mr;
-        bool usable = !f16w || all[i]->ukernel_f16w != NULL;
+        bool usable = (!f16w || all[i]->ukernel_f16w != NULL) && (all[i]->mr >= 8 ||
+                                                                  m <= all[i]->mr);
         if (all[i]->isa == best->isa && usable && rows < best_rows) {
             best = all[i];
             best_rows = rows;

@@ -202,6 +202,10 @@ void fq_f32_gemm_ukernel_8x32__avx512(size_t mr, size_t nc, size_t kc, const flo
                                       size_t x_stride, const float *w, float *c,
                                       size_t c_stride, unsigned flags,
                                       const fq_f32_gemm_params *params);
+void fq_f32_gemm_ukernel_4x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
+                                      size_t x_stride, const float *w, float *c,
+                                      size_t c_stride, unsigned flags,
+                                      const fq_f32_gemm_params *params);
 void fq_f32_gemm_ukernel_8x12__neon(size_t mr, size_t nc, size_t kc, const float *x,
                                     size_t x_stride, const float *w, float *c, size_t c_stride,
                                     unsigned flags, const fq_f32_gemm_params *params);
@@ -253,6 +257,10 @@ void fq_f32_gemm_offsets_ukernel_12x32__avx512(size_t mr, size_t nc, size_t kc, 
                                                size_t c_stride, unsigned flags,
                                                const fq_f32_gemm_params *params);
 void fq_f32_gemm_offsets_ukernel_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
+                                              const ptrdiff_t *offsets, const float *w, float *c,
+                                              size_t c_stride, unsigned flags,
+                                              const fq_f32_gemm_params *params);
+void fq_f32_gemm_offsets_ukernel_4x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
                                               const ptrdiff_t *offsets, const float *w, float *c,
                                               size_t c_stride, unsigned flags,
                                               const fq_f32_gemm_params *params);

@@ -164,6 +164,24 @@ static void test_gemm_select_respects_the_isa_cap(void **state)
         assert_int_equal(fq_f32_gemm_select(FQ_ISA_SSE41)->isa, FQ_ISA_SSE41);
 }
 
+/* Products of at most 4 rows take the 4-row AVX-512 tile; taller ones keep the 8- and 12-row
+ * tiles even where 4 rows would pad less (20 rows: 12x32 pads to 24). */
+static void test_gemm_rows_take_the_short_tile_only_for_products_that_fit_it(void **state)
+{
+    (void)state;
+    if (!fq_isa_supported(FQ_ISA_AVX512)) {
+        printf("skipping: this CPU lacks AVX-512\n");
+        skip();
+    }
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 1)->mr, 4);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 2)->mr, 4);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 4)->mr, 4);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 5)->mr, 8);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 20)->mr, 12);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 64)->mr, 8);
+    assert_int_not_equal(fq_f32_gemm_select_rows_f16w(FQ_ISA_AVX512, 2)->mr, 4);
+}
+
 /* ---- offset-table microkernels ---- */
 
 /* One microkernel call's operands: kc rows of X at random offsets into one buffer, a packed
@@ -783,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_every_gemm_kernel_matches_the_reference_on_random_shapes),
         cmocka_unit_test(test_gemm_kernels_handle_depth_blocks_and_wide_outputs),
         cmocka_unit_test(test_gemm_select_respects_the_isa_cap),
+        cmocka_unit_test(test_gemm_rows_take_the_short_tile_only_for_products_that_fit_it),
         cmocka_unit_test(test_every_offsets_kernel_matches_sums_over_random_offset_tables),
         cmocka_unit_test(test_offsets_kernels_equal_their_strided_forms_bit_for_bit),
         cmocka_unit_test(test_narrow_tiles_equal_the_columns_of_full_tiles_bit_for_bit),
