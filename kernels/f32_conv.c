@@ -226,9 +226,8 @@ static fq_status plan_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_is
     return FQ_OK;
 }
 
-/* Winograd F(4x4, 3x3) takes dense 3x3 stride-1 convolutions of fp32 weights (fp16 weights keep
- * the taps path, whose result equals the fp32 direct plan's on the rounded weights bit for bit)
- * where it was measured to win over taps (layers of det_2.5g, scrfd_500m and iresnet50, one
+/* Winograd F(4x4, 3x3) takes dense 3x3 stride-1 convolutions (of fp32 weights, or fp16 ones
+ * widened when the plan is made) where it was measured to win over taps (layers of det_2.5g, scrfd_500m and iresnet50, one
  * thread, AVX-512). It saves 108 of every 144 multiply-adds of a tile per channel pair, while
  * the input transforms cost in proportion to in_channels and the output transforms to
  * out_channels, so what counts is h = in * out / (in + out); and each transform vector holds
@@ -253,14 +252,14 @@ static bool winograd_wins(int64_t in, int64_t out, int64_t width, fq_isa isa)
 /* The transforms must be of the GEMM kernel's ISA: scalar ones beside the AVX2 GEMM kernel
  * made the layers above 1.5 to 4 times slower than taps. SSE4.1 and NEON have none, so their
  * plans keep the taps path. */
-static bool uses_winograd(const fq_conv2d_f32_params *p, const conv_weights *cw, fq_isa cap)
+static bool uses_winograd(const fq_conv2d_f32_params *p, fq_isa cap)
 {
-    if (cw->f16 != NULL || p->groups != 1 || p->kernel_h != 3 || p->kernel_w != 3 ||
+    if (p->groups != 1 || p->kernel_h != 3 || p->kernel_w != 3 ||
         p->stride_h != 1 || p->stride_w != 1 || p->dilation_h != 1 || p->dilation_w != 1 ||
         p->pad_top < 0 || p->pad_top > 1 || p->pad_left < 0 || p->pad_left > 1)
         return false;
     fq_isa isa = fq_f32_winograd_select(cap)->isa;
-    return isa == gemm_kernel(cw, cap, p->out_channels)->isa &&
+    return isa == fq_f32_gemm_select_rows(cap, p->out_channels)->isa &&
            winograd_wins(p->in_channels, p->out_channels, p->out_w, isa);
 }
 
@@ -324,12 +323,31 @@ static fq_status pack_winograd(fq_f32_conv_plan *plan, const float *w, fq_error 
     return status;
 }
 
+/* fp16 weights are widened once and transformed as fp32 ones, so the plan equals the fp32
+ * plan on the rounded weights bit for bit. */
+static fq_status pack_winograd_weights(fq_f32_conv_plan *plan, const conv_weights *cw,
+                                       fq_error *err)
+{
+    if (cw->f16 == NULL)
+        return pack_winograd(plan, cw->f32, err);
+    int64_t n = plan->p.out_channels * plan->p.in_channels * 9;
+    float *wide = fq_malloc((size_t)n * sizeof(float));
+    if (wide == NULL)
+        return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot widen %lld fp16 weights",
+                            (long long)n);
+    for (int64_t i = 0; i < n; i++)
+        wide[i] = fq_f32_from_f16(cw->f16[i]);
+    fq_status status = pack_winograd(plan, wide, err);
+    fq_free(wide);
+    return status;
+}
+
 static fq_status plan_winograd(fq_f32_conv_plan *plan, const conv_weights *cw, fq_isa cap,
                                fq_error *err)
 {
     const fq_conv2d_f32_params *p = &plan->p;
     plan->path = FQ_F32_CONV_WINOGRAD;
-    plan->gemm = gemm_kernel(cw, cap, p->out_channels);
+    plan->gemm = fq_f32_gemm_select_rows(cap, p->out_channels);
     plan->wino = fq_f32_winograd_select(cap);
     plan->packed = fq_calloc(FQ_F32_WINOGRAD_ELEMENTS, sizeof(fq_f32_gemm_packed));
     plan->wino_bias = fq_malloc((size_t)p->out_channels * sizeof(float));
@@ -337,7 +355,7 @@ static fq_status plan_winograd(fq_f32_conv_plan *plan, const conv_weights *cw, f
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "cannot allocate packed Winograd weights");
     for (int64_t o = 0; o < p->out_channels; o++)
         plan->wino_bias[o] = cw->bias != NULL ? cw->bias[o] : 0.0f;
-    fq_status status = pack_winograd(plan, cw->f32, err);
+    fq_status status = pack_winograd_weights(plan, cw, err);
     if (status != FQ_OK)
         return status;
 
@@ -361,7 +379,7 @@ static fq_status plan_create(const fq_conv2d_f32_params *p, const conv_weights *
     fq_status status;
     if (is_depthwise(p))
         status = plan_depthwise(plan, cw, cap, err);
-    else if (winograd && uses_winograd(p, cw, cap))
+    else if (winograd && uses_winograd(p, cap))
         status = plan_winograd(plan, cw, cap, err);
     else if (uses_taps(p, cw, cap))
         status = plan_taps(plan, cw, cap, err);
@@ -396,7 +414,7 @@ fq_status fq_f32_conv_plan_create_f16(const fq_conv2d_f32_params *p, const uint1
                                       fq_f32_conv_plan **out, fq_error *err)
 {
     conv_weights cw = {.f16 = w, .bias = bias};
-    return plan_create(p, &cw, cap, threads, false, out, err);
+    return plan_create(p, &cw, cap, threads, true, out, err);
 }
 
 void fq_f32_conv_plan_free(fq_f32_conv_plan *plan)

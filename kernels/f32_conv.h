@@ -38,10 +38,10 @@
  * fp16 weights (fq_f32_conv_plan_create_f16): the pointwise, taps and im2col paths keep them
  * fp16 in the packed panels and run the GEMM kernels' fp16-weight twins (f32_gemm.h), which
  * widen them in the microkernel; the bias stays fp32. Depthwise weights are few and are widened
- * to fp32 once, when the plan is made. fp16 plans never take the Winograd path, whose
- * transformed filters would not be the rounded weights. Either way the output equals that of
- * the fp32 plan without Winograd (fq_f32_conv_plan_create_direct) on the fp16-rounded weights
- * bit for bit. */
+ * to fp32 once, when the plan is made. On the Winograd path the fp16 weights are
+ * widened once too and transformed as fp32 ones (its packed filters are fp32: the plan holds 8
+ * times the fp16 weight bytes there). Either way the output equals that of the fp32 plan
+ * (fq_f32_conv_plan_create) on the fp16-rounded weights bit for bit. */
 #ifndef FQ_KERNELS_F32_CONV_H
 #define FQ_KERNELS_F32_CONV_H
 

@@ -212,12 +212,13 @@ static float *conv_output(const fq_conv2d_f32_params *p, const uint16_t *half, c
     fq_f32_conv_plan *plan;
     fq_status status = half != NULL
         ? fq_f32_conv_plan_create_f16(p, half, bias, FQ_ISA_AUTO, threads, &plan, &err)
-        : fq_f32_conv_plan_create_direct(p, wide, bias, FQ_ISA_AUTO, threads, &plan, &err);
+        : fq_f32_conv_plan_create(p, wide, bias, FQ_ISA_AUTO, threads, &plan, &err);
     if (status != FQ_OK)
         fail_msg("plan: %s", err.message);
     if (half != NULL && strstr(plan->name, path) == NULL)
         fail_msg("plan %s is not on the %s path", plan->name, path);
-    if (half != NULL && plan->path != FQ_F32_CONV_DEPTHWISE && strstr(plan->name, "f16w") == NULL)
+    if (half != NULL && plan->path != FQ_F32_CONV_DEPTHWISE &&
+        plan->path != FQ_F32_CONV_WINOGRAD && strstr(plan->name, "f16w") == NULL)
         fail_msg("plan %s does not run an fp16-weight kernel", plan->name);
     size_t n = (size_t)(p->batch * p->out_channels * p->out_h * p->out_w);
     float *y = malloc(n * sizeof(float));
@@ -288,6 +289,35 @@ static void test_conv_with_fp16_weights_gives_the_same_bits_on_two_threads(void 
         check_conv_case(&cases[i], FQ_EPILOGUE_F32_PRELU, 2);
 }
 
+/* A 3x3 stride-1 shape where the fp32 plan takes Winograd (on AVX-512 and AVX2): the fp16 plan
+ * takes it too, with the same bits on the rounded weights. */
+static void test_fp16_plan_takes_winograd_where_the_fp32_plan_does(void **state)
+{
+    (void)state;
+    fq_test_seed(11);
+    conv_case c = {"winograd4x3", 48, 48, 40, 40, 3, 1, 1, 1};
+    fq_conv2d_f32_params p = case_params(&c, FQ_EPILOGUE_F32_RELU);
+    int64_t wn = 48 * 48 * 9;
+    uint16_t *half = malloc((size_t)wn * sizeof(uint16_t));
+    float *wide = malloc((size_t)wn * sizeof(float));
+    random_weights(wn, half, wide);
+    fq_f32_conv_plan *h, *f;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_conv_plan_create_f16(&p, half, NULL, FQ_ISA_AUTO, 1, &h, &err),
+                     FQ_OK);
+    assert_int_equal(fq_f32_conv_plan_create(&p, wide, NULL, FQ_ISA_AUTO, 1, &f, &err), FQ_OK);
+    assert_int_equal(h->path, f->path);
+    if (f->path != FQ_F32_CONV_WINOGRAD) {
+        printf("note: this CPU's plan for the shape is %s, not Winograd\n", f->name);
+        c.path = "taps";
+    }
+    fq_f32_conv_plan_free(h);
+    fq_f32_conv_plan_free(f);
+    check_conv_case(&c, FQ_EPILOGUE_F32_RELU, 1);
+    check_conv_case(&c, FQ_EPILOGUE_F32_PRELU, 2);
+    free(half), free(wide);
+}
+
 static void test_fp16_plan_keeps_half_the_weight_bytes_of_an_fp32_plan(void **state)
 {
     (void)state;
@@ -323,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_conv_with_fp16_weights_equals_fp32_conv_on_every_path),
         cmocka_unit_test(test_conv_with_fp16_weights_fuses_every_activation),
         cmocka_unit_test(test_conv_with_fp16_weights_gives_the_same_bits_on_two_threads),
+        cmocka_unit_test(test_fp16_plan_takes_winograd_where_the_fp32_plan_does),
         cmocka_unit_test(test_fp16_plan_keeps_half_the_weight_bytes_of_an_fp32_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
