@@ -227,16 +227,16 @@ static fq_status plan_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_is
 }
 
 /* Winograd F(4x4, 3x3) takes dense 3x3 stride-1 convolutions (of fp32 weights, or fp16 ones
- * widened when the plan is made) where it was measured to win over taps (layers of det_2.5g, scrfd_500m and iresnet50, one
- * thread, AVX-512). It saves 108 of every 144 multiply-adds of a tile per channel pair, while
- * the input transforms cost in proportion to in_channels and the output transforms to
- * out_channels, so what counts is h = in * out / (in + out); and each transform vector holds
- * tiles of one tile row, so narrow planes fill few lanes. Measured against taps: h 6 (12 -> 12)
- * and 7.1 (64 -> 8) never won; h 8 (16 -> 16) won at 80 columns (0.44 of the time), tied at 40
- * and lost at 28 (1.4); h 12 to 17.5 won at 40 columns (0.62 to 0.78) and tied at 20 (0.78 to
- * 1.02); h 32 and 40 won at 20 (0.71, 0.54); 10 columns lost at any h. The AVX2 kernels
- * (8 lanes, 6x16 GEMM tiles) need more channels: h 12 tied at 40 to 160 columns, 15.2 and 17.5
- * won at 40 (0.75, 0.9). Hence the least output width for each h below. */
+ * widened when the plan is made) where it was measured to win over taps (layers of det_2.5g,
+ * scrfd_500m and iresnet50, one thread, AVX-512). It saves 108 of every 144 multiply-adds of a
+ * tile per channel pair, while the input transforms cost in proportion to in_channels and the
+ * output transforms to out_channels, so what counts is h = in * out / (in + out); and each
+ * transform vector holds tiles of one tile row, so narrow planes fill few lanes. Measured against
+ * taps: h 6 (12 -> 12) and 7.1 (64 -> 8) never won; h 8 (16 -> 16) won at 80 columns (0.44 of the
+ * time), tied at 40 and lost at 28 (1.4); h 12 to 17.5 won at 40 columns (0.62 to 0.78) and tied
+ * at 20 (0.78 to 1.02); h 32 and 40 won at 20 (0.71, 0.54); 10 columns lost at any h. The AVX2
+ * kernels (8 lanes, 6x16 GEMM tiles) need more channels: h 12 tied at 40 to 160 columns, 15.2 and
+ * 17.5 won at 40 (0.75, 0.9). Hence the least output width for each h below. */
 static bool winograd_wins(int64_t in, int64_t out, int64_t width, fq_isa isa)
 {
     int64_t product = in * out, sum = in + out;

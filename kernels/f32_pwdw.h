@@ -77,12 +77,12 @@ fq_status fq_f32_pwdw_plan_init(fq_f32_pwdw_plan *plan, const fq_f32_conv_plan *
                                 const fq_f32_conv_plan *dw, int threads, size_t band_bytes,
                                 fq_error *err);
 
-/* Max pools that can follow the pair: 2 x 2 windows at stride 2 (k = 2; the SIMD max pool
- * kernels take strides 1 and 2 only), no padding or dilation, over depthwise output planes of
- * even sides, so that every band of whole windows' rows pools on its own. With one, the driver keeps each band's depthwise
- * rows in the task's slot too and pools them into the real output: the depthwise output is
- * never written either. The pool's values are the kernel's over the same depthwise values,
- * so the result equals the three nodes run one after the other bit for bit. */
+/* Max pools that can follow the pair: 2 x 2 windows at stride 2 (k = 2; the SIMD max pool kernels
+ * take strides 1 and 2 only), no padding or dilation, over depthwise output planes of even sides,
+ * so that every band of whole windows' rows pools on its own. With one, the driver keeps each
+ * band's depthwise rows in the task's slot too and pools them into the real output: the depthwise
+ * output is never written either. The pool's values are the kernel's over the same depthwise
+ * values, so the result equals the three nodes run one after the other bit for bit. */
 bool fq_f32_pwdw_maxpool_applies(const fq_f32_pwdw_plan *plan,
                                  const fq_f32_maxpool_kernel *kernel,
                                  const fq_pool2d_f32_params *p);
@@ -94,9 +94,9 @@ fq_status fq_f32_pwdw_plan_add_maxpool(fq_f32_pwdw_plan *plan,
                                        const fq_f32_maxpool_kernel *kernel,
                                        const fq_pool2d_f32_params *p, fq_error *err);
 
-/* y = dw(pw(x)), or the pool of it when the plan has one. pw_slopes and dw_slopes are the PRELU slopes of each (count values, or NULL).
- * workspace has plan->workspace bytes, 64-byte aligned; at most plan->slots of pool's threads
- * take part. */
+/* y = dw(pw(x)), or the pool of it when the plan has one. pw_slopes and dw_slopes are the
+ * PRELU slopes of each (count values, or NULL). workspace has plan->workspace bytes, 64-byte
+ * aligned; at most plan->slots of pool's threads take part. */
 void fq_f32_pwdw_run(const fq_f32_pwdw_plan *plan, const float *x, const float *pw_slopes,
                      int64_t pw_slope_count, const float *dw_slopes, int64_t dw_slope_count,
                      float *y, void *workspace, struct fq_threadpool *pool);
