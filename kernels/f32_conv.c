@@ -278,8 +278,11 @@ static int64_t winograd_grid(const fq_conv2d_f32_params *p)
 }
 
 /* Tiles per band: whole panels of the GEMM kernel's nr columns, at least one, no more than
- * the grid needs. It depends on the shape only, so results do not depend on the threads. */
-static int64_t winograd_band_tiles(const fq_conv2d_f32_params *p, int nr)
+ * the grid needs; with several threads, at most a quarter of a thread's share of the grid, so
+ * small planes (IResNet-50's 28x28 and 14x14 at 112x112 input, one band each otherwise) still
+ * spread over the threads. Every tile is transformed and summed the same way whichever band
+ * holds it, so results do not depend on the band size or the threads. */
+static int64_t winograd_band_tiles(const fq_conv2d_f32_params *p, int nr, int slots)
 {
     int64_t per_tile = FQ_F32_WINOGRAD_ELEMENTS * (p->in_channels + p->out_channels) *
                        (int64_t)sizeof(float);
@@ -287,6 +290,11 @@ static int64_t winograd_band_tiles(const fq_conv2d_f32_params *p, int nr)
     int64_t grid = (winograd_grid(p) + nr - 1) / nr * nr;
     tiles = tiles < WINOGRAD_MAX_TILES ? tiles : WINOGRAD_MAX_TILES / nr * nr;
     tiles = tiles < grid ? tiles : grid;
+    if (slots > 1) {
+        int64_t share = (winograd_grid(p) + 4 * slots - 1) / (4 * slots);
+        share = (share + nr - 1) / nr * nr;
+        tiles = tiles < share ? tiles : share;
+    }
     return tiles > nr ? tiles : nr;
 }
 
@@ -359,7 +367,7 @@ static fq_status plan_winograd(fq_f32_conv_plan *plan, const conv_weights *cw, f
     if (status != FQ_OK)
         return status;
 
-    plan->wino_tiles = winograd_band_tiles(p, plan->gemm->nr);
+    plan->wino_tiles = winograd_band_tiles(p, plan->gemm->nr, plan->slots);
     plan->workspace = winograd_slot_floats(plan) * (size_t)plan->slots * sizeof(float);
     snprintf(plan->name, sizeof(plan->name), "%s+winograd4x3", plan->gemm->name);
     return FQ_OK;
