@@ -6,9 +6,9 @@
  * whose input is pw's output. The driver computes dw's output in bands of output rows. A
  * band's middle rows (every middle channel, the rows the band's taps read, clipped to the
  * image) sit in a band buffer of its task's workspace slot, sized to stay in L2; they are
- * computed by the GEMM microkernel of pw (f32_gemm.h), over column blocks of X packed as
- * fq_f32_pointwise_run packs them on planes that large, else reading X in place as
- * fq_f32_gemm_run does, and the depthwise kernel of dw then reads the buffer as a
+ * computed by the GEMM microkernel of pw (f32_gemm.h) reading X in place as fq_f32_gemm_run
+ * does (whichever driver the unfused pw plan uses: the sums are the same), and the depthwise
+ * kernel of dw then reads the buffer as a
  * sub-image (its geometry's in_h and pad_top place the band) and writes the band's rows of
  * the real output.
  *
@@ -42,9 +42,7 @@ typedef struct fq_f32_pwdw_plan {
     int64_t band_rows;           /* dw output rows per band */
     int64_t buffer_rows;         /* middle rows a band buffer holds */
     int64_t channel_stride;      /* floats between middle channels in the band buffer */
-    int64_t block;               /* pixels per packed column block of X */
-    bool packs_x;                /* X is packed in blocks, else read in place */
-    size_t slot_floats;          /* one task's band buffer and packed block */
+    size_t slot_floats;          /* one task's band buffer and panel of X's last columns */
     int slots;                   /* concurrent tasks the workspace is sized for */
     size_t workspace;            /* bytes fq_f32_pwdw_run needs */
     const fq_f32_maxpool_kernel *pool; /* a max pool over dw's output, or NULL */
