@@ -1,15 +1,19 @@
 /* Gemm (alpha, beta, transA, transB, C broadcast to M x N, fused activation) and MatMul (numpy
  * semantics: 1-D operands promoted, batch dimensions broadcast), in f32. Gemm's B may be an
- * fp16 constant (fp16 storage, fp32 arithmetic): Gemm has no prepare step, so exec widens B
- * into its workspace on each run (a face model's Gemm weights are a few hundred kilobytes at
- * most, and the widening is small next to the product). */
+ * fp16 constant (fp16 storage, fp32 arithmetic). In a session, a Gemm whose B and C are
+ * constants (C the same for every row of A) runs the packed GEMM kernels of f32_gemm.h (see
+ * "the planned path" below; fp16 B stays fp16 in the packed panels); otherwise, and in constant
+ * folding, exec runs the reference, widening an fp16 B into its workspace on each run. */
 #include <string.h>
 
+#include "f32_gemm.h"
+#include "facequant/alloc.h"
 #include "ops/op_util.h"
 #include "ops/ops_compute.h"
 #include "ref/f32_bias_activation_ref.h"
 #include "ref/f32_gemm_ref.h"
 #include "ref/tensor_cast_ref.h"
+#include "runtime/threadpool.h"
 
 typedef struct gemm_dims {
     int64_t m, n, k;
@@ -192,8 +196,193 @@ static void gemm_activation(const fq_exec_ctx *ctx, const gemm_dims *d, float *y
             fq_ref_bias_activation_f32(y + i * d->n + j, 1, 0.0f, &e, j);
 }
 
+/* ---- the planned path: constant B through the GEMM kernels of f32_gemm.h ----
+ *
+ * Those kernels compute C (rows x cols) = packed W * X + bias with W the constant operand, so
+ * W = alpha * B^T (n x k), the bias is beta * C (one value per output column, C broadcast over
+ * the rows of A), X = A^T (k x m) and Y = the result transposed. With one row of A (a face
+ * embedding's fully connected layer) A already is X, one float per row, and the result already
+ * is Y. Every output is the kernel's sum over k in order from the bias, so the planned path
+ * differs from the reference (sum, then alpha, then beta * C) by rounding only. */
+typedef struct gemm_state {
+    const fq_f32_gemm_kernel *kernel;
+    fq_f32_gemm_packed w;
+    gemm_dims d;
+    int slots;
+} gemm_state;
+
+/* B and C are constants, C (if any) is the same for every row of A, and fp16 B comes with alpha
+ * 1 (the fp16 packing has no scale). */
+static bool planned_fits(const fq_graph *graph, const fq_node *node, const gemm_dims *d)
+{
+    const fq_value *b = fq_node_input(graph, node, 1);
+    int c = gemm_c_input(node);
+    const fq_value *cv = c >= 0 ? fq_node_input(graph, node, c) : NULL;
+    if (!fq_value_is_constant(b) || b->data == NULL || d->m < 1 || d->n < 1 || d->k < 1)
+        return false;
+    if (cv != NULL && (!fq_value_is_constant(cv) || cv->data == NULL || d->c_rows > 1))
+        return false;
+    return !d->f16_b || fq_node_attr_float(node, "alpha", 1.0f) == 1.0f;
+}
+
+/* dst (cols x rows) = transpose of src (rows x cols), for fp16 bit patterns. */
+static void transpose_u16(const uint16_t *src, int64_t rows, int64_t cols, uint16_t *dst)
+{
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++)
+            dst[c * rows + r] = src[r * cols + c];
+}
+
+static void transpose(const float *src, int64_t rows, int64_t cols, float *dst);
+
+/* Packs alpha * B^T (n x k) with beta * C as the bias; B is transposed first unless transB. */
+static fq_status pack_b(const fq_graph *graph, const fq_node *node, gemm_state *s,
+                        const float *bias, fq_error *err)
+{
+    const gemm_dims *d = &s->d;
+    const void *b = fq_node_input(graph, node, 1)->data;
+    size_t elem = d->f16_b ? sizeof(uint16_t) : sizeof(float);
+    void *t = NULL;
+    if (!d->trans_b) {
+        t = fq_malloc((size_t)(d->k * d->n) * elem);
+        if (t == NULL)
+            return fq_op_error(err, FQ_ERR_NO_MEMORY, node, "cannot transpose B (%lld x %lld)",
+                               (long long)d->k, (long long)d->n);
+        if (d->f16_b)
+            transpose_u16(b, d->k, d->n, t);
+        else
+            transpose(b, d->k, d->n, t);
+        b = t;
+    }
+    fq_status status = d->f16_b
+        ? fq_f32_gemm_pack_f16(s->kernel, d->n, d->k, b, d->k, bias, &s->w, err)
+        : fq_f32_gemm_pack(s->kernel, d->n, d->k, b, d->k, bias,
+                           fq_node_attr_float(node, "alpha", 1.0f), &s->w, err);
+    fq_free(t);
+    return status;
+}
+
+/* beta * C per output column, or NULL without C. */
+static fq_status make_bias(const fq_graph *graph, const fq_node *node, const gemm_dims *d,
+                           float **bias, fq_error *err)
+{
+    int c = gemm_c_input(node);
+    *bias = NULL;
+    if (c < 0)
+        return FQ_OK;
+    const float *cv = fq_node_input(graph, node, c)->data;
+    float beta = fq_node_attr_float(node, "beta", 1.0f);
+    *bias = fq_malloc((size_t)d->n * sizeof(float));
+    if (*bias == NULL)
+        return fq_op_error(err, FQ_ERR_NO_MEMORY, node, "cannot allocate the bias");
+    for (int64_t j = 0; j < d->n; j++)
+        (*bias)[j] = beta * cv[d->c_cols == 1 ? 0 : j];
+    return FQ_OK;
+}
+
+/* Scratch of the planned path after the GEMM driver's: A^T and the result before its
+ * transposition, when A has more than one row. */
+static size_t planned_scratch(const gemm_dims *d)
+{
+    return d->m > 1 ? (size_t)((d->k + d->n) * d->m) * sizeof(float) : 0;
+}
+
+void fq_gemm_release(void *state)
+{
+    gemm_state *s = state;
+    if (s == NULL)
+        return;
+    fq_f32_gemm_packed_free(&s->w);
+    fq_free(s);
+}
+
+fq_status fq_gemm_prepare(const fq_graph *graph, const fq_node *node,
+                          const fq_kernel_config *config, void **state, size_t *workspace,
+                          fq_error *err)
+{
+    gemm_dims d;
+    *state = NULL;
+    fq_status status = gemm_shape(graph, node, &d, err);
+    if (status != FQ_OK)
+        return status;
+    *workspace = gemm_scratch(&d);
+    if (!planned_fits(graph, node, &d))
+        return FQ_OK;
+    gemm_state *s = fq_calloc(1, sizeof(*s));
+    if (s == NULL)
+        return fq_op_error(err, FQ_ERR_NO_MEMORY, node, "cannot allocate the Gemm plan");
+    s->d = d;
+    s->slots = fq_threadpool_size(config->pool);
+    s->kernel = d.f16_b ? fq_f32_gemm_select_rows_f16w(config->isa_cap, d.n)
+                        : fq_f32_gemm_select_rows(config->isa_cap, d.n);
+    float *bias;
+    status = make_bias(graph, node, &d, &bias, err);
+    if (status == FQ_OK)
+        status = pack_b(graph, node, s, bias, err);
+    fq_free(bias);
+    if (status != FQ_OK) {
+        fq_gemm_release(s);
+        return status;
+    }
+    *state = s;
+    *workspace = fq_f32_gemm_workspace_size(s->kernel, s->slots) + planned_scratch(&d);
+    return FQ_OK;
+}
+
+const char *fq_gemm_kernel_name(const void *state)
+{
+    const gemm_state *s = state;
+    return s->w.data_f16 != NULL ? s->kernel->name_f16w : s->kernel->name;
+}
+
+/* The node's fused activation as the GEMM driver applies it (PRELU slopes per output column,
+ * which are the kernel's rows). */
+static fq_epilogue_f32 planned_activation(const fq_exec_ctx *ctx)
+{
+    const fq_activation *act = &ctx->node->act;
+    fq_epilogue_f32 e = {.kind = FQ_EPILOGUE_F32_NONE, .alpha = act->alpha, .beta = act->beta};
+    switch (act->kind) {
+    case FQ_ACT_NONE: break;
+    case FQ_ACT_RELU: e.kind = FQ_EPILOGUE_F32_RELU; break;
+    case FQ_ACT_CLIP: e.kind = FQ_EPILOGUE_F32_CLIP; break;
+    case FQ_ACT_LEAKY_RELU: e.kind = FQ_EPILOGUE_F32_LEAKY_RELU; break;
+    case FQ_ACT_SIGMOID: e.kind = FQ_EPILOGUE_F32_SIGMOID; break;
+    case FQ_ACT_PRELU: {
+        const fq_tensor *slopes = &ctx->inputs[gemm_slope_input(ctx->node)];
+        e.kind = FQ_EPILOGUE_F32_PRELU;
+        e.slopes = slopes->data;
+        e.slope_count = fq_shape_numel(&slopes->shape);
+        break;
+    }
+    }
+    return e;
+}
+
+static fq_status exec_planned(const fq_exec_ctx *ctx, const gemm_state *s)
+{
+    const gemm_dims *d = &s->d;
+    size_t driver = fq_f32_gemm_workspace_size(s->kernel, s->slots);
+    if (ctx->workspace_size < driver + planned_scratch(d))
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
+                           "too small", ctx->workspace_size);
+    const float *a = ctx->inputs[0].data;
+    float *y = ctx->outputs[0].data;
+    float *xt = (float *)((char *)ctx->workspace + driver), *ct = xt + d->k * d->m;
+    if (d->m > 1 && !d->trans_a)
+        transpose(a, d->m, d->k, xt);
+    fq_f32_gemm_input x = {.x = d->m > 1 && !d->trans_a ? xt : a, .x_stride = d->m};
+    fq_epilogue_f32 act = planned_activation(ctx);
+    fq_f32_gemm_run(s->kernel, &s->w, d->m, &x, d->m > 1 ? ct : y, d->m, &act, ctx->workspace,
+                    ctx->pool);
+    if (d->m > 1)
+        transpose(ct, d->n, d->m, y);
+    return FQ_OK;
+}
+
 fq_status fq_gemm_exec(const fq_exec_ctx *ctx)
 {
+    if (ctx->state != NULL)
+        return exec_planned(ctx, ctx->state);
     gemm_dims d;
     fq_status status = gemm_shape(ctx->graph, ctx->node, &d, ctx->err);
     if (status != FQ_OK)

@@ -45,6 +45,11 @@ fq_status fq_gemm_infer(fq_graph *graph, fq_node *node, fq_error *err);
 size_t fq_gemm_workspace_size(const fq_graph *graph, const fq_node *node);
 fq_status fq_gemm_exec(const fq_exec_ctx *ctx);
 int64_t fq_gemm_flops(const fq_graph *graph, const fq_node *node);
+fq_status fq_gemm_prepare(const fq_graph *graph, const fq_node *node,
+                          const fq_kernel_config *config, void **state, size_t *workspace,
+                          fq_error *err);
+void fq_gemm_release(void *state);
+const char *fq_gemm_kernel_name(const void *state);
 
 fq_status fq_matmul_infer(fq_graph *graph, fq_node *node, fq_error *err);
 fq_status fq_matmul_exec(const fq_exec_ctx *ctx);
