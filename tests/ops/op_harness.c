@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "op_harness.h"
+#include "facequant/alloc.h"
+#include "runtime/threadpool.h"
 
 void fq_harness_init(fq_harness *h, const char *op_type, int opset)
 {
@@ -186,4 +188,47 @@ void fq_harness_expect_i64(const fq_harness *h, int i, int rank, const int64_t *
     const int64_t *got = t->data;
     for (int64_t k = 0; k < n; k++)
         assert_int_equal(got[k], expected[k]);
+}
+
+void *fq_harness_run_prepared(fq_harness *h, fq_isa cap, int threads, bool *planned,
+                              char *kernel, size_t kernel_size)
+{
+    fq_graph *g = h->graph;
+    const fq_node *node = &g->nodes[h->node];
+    const fq_op_info *info = fq_op_get(node->op);
+    fq_tensor inputs[16];
+    assert_true(node->n_inputs <= 16);
+    for (int i = 0; i < node->n_inputs; i++) {
+        const fq_value *v = fq_node_input(g, node, i);
+        inputs[i] = v == NULL ? (fq_tensor){0}
+                              : (fq_tensor){v->dtype, v->shape, v->data, &v->quant};
+    }
+    fq_tensor out = h->outputs[0];
+    size_t bytes = (size_t)fq_shape_numel(&out.shape) * fq_dtype_size(out.dtype);
+    out.data = malloc(bytes > 0 ? bytes : 1);
+    assert_non_null(out.data);
+    memset(out.data, 0xcd, bytes);
+
+    fq_threadpool *pool = NULL;
+    assert_int_equal(fq_threadpool_create(threads, &pool, &h->err), FQ_OK);
+    fq_kernel_config config = {cap, pool};
+    void *state = NULL;
+    size_t workspace_size = info->workspace_size != NULL ? info->workspace_size(g, node) : 0;
+    if (info->prepare != NULL &&
+        info->prepare(g, node, &config, &state, &workspace_size, &h->err) != FQ_OK)
+        fail_msg("prepare: %s", h->err.message);
+    *planned = state != NULL;
+    const char *name = state != NULL && info->kernel_name != NULL ? info->kernel_name(state)
+                                                                   : "reference";
+    snprintf(kernel, kernel_size, "%s", name);
+    void *workspace = workspace_size > 0 ? fq_malloc_aligned(workspace_size) : NULL;
+    fq_exec_ctx ctx = {g, node, node->n_inputs, inputs, 1, &out, workspace, workspace_size,
+                       &h->err, state, pool};
+    if (info->exec(&ctx) != FQ_OK)
+        fail_msg("exec: %s", h->err.message);
+    if (state != NULL && info->release != NULL)
+        info->release(state);
+    fq_free_aligned(workspace);
+    fq_threadpool_free(pool);
+    return out.data;
 }

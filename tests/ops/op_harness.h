@@ -38,6 +38,13 @@ void fq_harness_activation(fq_harness *h, fq_activation act);
 /* Binds, infers and executes. Returns the first failing status (details in h->err). */
 fq_status fq_harness_run(fq_harness *h);
 
+/* Runs the node again, after fq_harness_run, through its op's prepare hook (under cap, on a pool
+ * of `threads` threads) and exec, on the same inputs: returns output 0 in a new malloc'ed
+ * buffer (the caller frees it; its bytes start as 0xcd). *planned tells whether prepare made a
+ * state; kernel (kernel_size bytes) gets its kernel name, or "reference". */
+void *fq_harness_run_prepared(fq_harness *h, fq_isa cap, int threads, bool *planned,
+                              char *kernel, size_t kernel_size);
+
 /* Output i's value in the graph (dtype and inferred shape). */
 const fq_value *fq_harness_output_value(const fq_harness *h, int i);
 

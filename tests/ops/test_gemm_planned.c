@@ -11,9 +11,7 @@
 #include "test_ops_tensor_util.h"
 #include "test_util.h"
 
-#include "facequant/alloc.h"
 #include "ref/tensor_cast_ref.h"
-#include "runtime/threadpool.h"
 
 /* One random Gemm: A (m x k, or k x m with transA), B (k x n, or n x k with transB), C of the
  * given kind, alpha, beta and a fused activation. */
@@ -89,47 +87,6 @@ static void build(fq_harness *h, const gemm_case *c)
         fail_msg("reference Gemm: %s", h->err.message);
 }
 
-/* The node through prepare and exec under cap on `threads` threads: output 0 (malloc'ed), and
- * whether prepare made a plan and which kernel it names. */
-static float *run_prepared(fq_harness *h, fq_isa cap, int threads, bool *planned,
-                           char *kernel, size_t kernel_size)
-{
-    fq_graph *g = h->graph;
-    const fq_node *node = &g->nodes[h->node];
-    const fq_op_info *info = fq_op_get(node->op);
-    fq_tensor inputs[8];
-    for (int i = 0; i < node->n_inputs; i++) {
-        const fq_value *v = fq_node_input(g, node, i);
-        inputs[i] = v == NULL ? (fq_tensor){0}
-                              : (fq_tensor){v->dtype, v->shape, v->data, &v->quant};
-    }
-    fq_tensor out = h->outputs[0];
-    size_t bytes = (size_t)fq_shape_numel(&out.shape) * sizeof(float);
-    out.data = malloc(bytes);
-    assert_non_null(out.data);
-    memset(out.data, 0xcd, bytes);
-    fq_threadpool *pool = NULL;
-    assert_int_equal(fq_threadpool_create(threads, &pool, &h->err), FQ_OK);
-    fq_kernel_config config = {cap, pool};
-    void *state = NULL;
-    size_t workspace_size = 0;
-    assert_non_null(info->prepare);
-    if (info->prepare(g, node, &config, &state, &workspace_size, &h->err) != FQ_OK)
-        fail_msg("prepare: %s", h->err.message);
-    *planned = state != NULL;
-    snprintf(kernel, kernel_size, "%s", state != NULL ? info->kernel_name(state) : "reference");
-    void *workspace = workspace_size > 0 ? fq_malloc_aligned(workspace_size) : NULL;
-    fq_exec_ctx ctx = {g, node, node->n_inputs, inputs, 1, &out, workspace, workspace_size,
-                       &h->err, state, pool};
-    if (info->exec(&ctx) != FQ_OK)
-        fail_msg("exec: %s", h->err.message);
-    if (state != NULL)
-        info->release(state);
-    fq_free_aligned(workspace);
-    fq_threadpool_free(pool);
-    return out.data;
-}
-
 /* |got - ref| within the rounding bound of any summation order: 1e-5 of the sum of the
  * magnitudes that make the element (every |alpha a b| and |beta c|), plus 1e-6. */
 static void expect_close(const gemm_case *c, const float *ref, const float *got,
@@ -170,13 +127,14 @@ static void check_case(const gemm_case *c)
             continue;
         bool planned;
         char kernel[64];
-        float *one = run_prepared(&h, (fq_isa)cap, 1, &planned, kernel, sizeof(kernel));
+        float *one = fq_harness_run_prepared(&h, (fq_isa)cap, 1, &planned, kernel,
+                                             sizeof(kernel));
         assert_true(planned);
         assert_non_null(strstr(kernel, "f32_gemm_"));
         expect_close(c, h.outputs[0].data, one, kernel);
         for (int threads = 2; threads <= 3; threads++) {
-            float *more = run_prepared(&h, (fq_isa)cap, threads, &planned, kernel,
-                                       sizeof(kernel));
+            float *more = fq_harness_run_prepared(&h, (fq_isa)cap, threads, &planned,
+                                                  kernel, sizeof(kernel));
             assert_memory_equal(more, one, bytes);
             free(more);
         }
@@ -252,7 +210,7 @@ static void test_gemm_with_c_per_row_or_runtime_b_is_left_to_the_reference(void 
     build(&h, &c);
     bool planned;
     char kernel[64];
-    float *y = run_prepared(&h, FQ_ISA_AUTO, 1, &planned, kernel, sizeof(kernel));
+    float *y = fq_harness_run_prepared(&h, FQ_ISA_AUTO, 1, &planned, kernel, sizeof(kernel));
     assert_false(planned);
     assert_memory_equal(y, h.outputs[0].data, (size_t)(c.m * c.n) * sizeof(float));
     free(y);
@@ -263,7 +221,7 @@ static void test_gemm_with_c_per_row_or_runtime_b_is_left_to_the_reference(void 
     fq_harness_input(&h, FQ_DTYPE_F32, 2, a_dims, c.a, false);
     fq_harness_input(&h, FQ_DTYPE_F32, 2, b_dims, c.b, false);
     assert_int_equal(fq_harness_run(&h), FQ_OK);
-    y = run_prepared(&h, FQ_ISA_AUTO, 1, &planned, kernel, sizeof(kernel));
+    y = fq_harness_run_prepared(&h, FQ_ISA_AUTO, 1, &planned, kernel, sizeof(kernel));
     assert_false(planned);
     free(y);
     fq_harness_free(&h);

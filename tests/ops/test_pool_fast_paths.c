@@ -10,47 +10,18 @@
 #include "test_ops_tensor_util.h"
 #include "test_util.h"
 
-#include "facequant/alloc.h"
-#include "runtime/threadpool.h"
 
 /* Runs the harness's node again through prepare and exec under cap with `threads` threads and
  * checks output 0 against the harness's (unprepared) bytes. */
 static void expect_prepared_equal(fq_harness *h, fq_isa cap, int threads)
 {
-    fq_graph *g = h->graph;
-    const fq_node *node = &g->nodes[h->node];
-    const fq_op_info *info = fq_op_get(node->op);
-    fq_tensor inputs[16];
-    for (int i = 0; i < node->n_inputs; i++) {
-        const fq_value *v = fq_node_input(g, node, i);
-        inputs[i] = v == NULL ? (fq_tensor){0}
-                              : (fq_tensor){v->dtype, v->shape, v->data, &v->quant};
-    }
-    fq_tensor out = h->outputs[0];
-    size_t bytes = (size_t)fq_shape_numel(&out.shape) * fq_dtype_size(out.dtype);
-    out.data = malloc(bytes);
-    assert_non_null(out.data);
-    memset(out.data, 0xcd, bytes);
-
-    fq_threadpool *pool = NULL;
-    assert_int_equal(fq_threadpool_create(threads, &pool, &h->err), FQ_OK);
-    fq_kernel_config config = {cap, pool};
-    void *state = NULL;
-    size_t workspace_size = info->workspace_size != NULL ? info->workspace_size(g, node) : 0;
-    if (info->prepare != NULL)
-        assert_int_equal(info->prepare(g, node, &config, &state, &workspace_size, &h->err),
-                         FQ_OK);
-    void *workspace = workspace_size > 0 ? fq_malloc_aligned(workspace_size) : NULL;
-    fq_exec_ctx ctx = {g, node, node->n_inputs, inputs, 1, &out, workspace, workspace_size,
-                       &h->err, state, pool};
-    assert_int_equal(info->exec(&ctx), FQ_OK);
-    assert_memory_equal(out.data, h->outputs[0].data, bytes);
-
-    if (state != NULL && info->release != NULL)
-        info->release(state);
-    fq_free_aligned(workspace);
-    fq_threadpool_free(pool);
-    free(out.data);
+    bool planned;
+    char kernel[64];
+    void *out = fq_harness_run_prepared(h, cap, threads, &planned, kernel, sizeof(kernel));
+    const fq_tensor *want = &h->outputs[0];
+    assert_memory_equal(out, want->data,
+                        (size_t)fq_shape_numel(&want->shape) * fq_dtype_size(want->dtype));
+    free(out);
 }
 
 static void expect_every_cap_and_thread_count(fq_harness *h)
