@@ -31,10 +31,10 @@ typedef struct fq_session_options {
      * use fq_session_options_default() which sets FQ_ISA_AUTO ($FQ_ISA, else the best). */
     fq_isa isa;
     /* Runs every node on its own, writing every intermediate value. By default (false) a
-     * session pairs a node with the one after it where their op can compute both at once
-     * (fq_op_info.fuse_next, e.g. a 1x1 Conv and the depthwise 3x3 Conv that reads it), and
-     * the value between them is then never written. Set it when observing intermediates
-     * (fq_session_run_observed). */
+     * session runs a node with the one or two after it in one step where their ops can compute
+     * them at once (fq_op_info.fuse_next, e.g. a 1x1 Conv, the depthwise 3x3 Conv that reads
+     * it and a 2x2 MaxPool after that), and the values between them are then never written.
+     * Set it when observing intermediates (fq_session_run_observed). */
     bool keep_intermediates;
 } fq_session_options;
 
@@ -63,8 +63,8 @@ fq_memory_plan_stats fq_session_memory_stats(const fq_session *session);
 fq_isa fq_session_isa_cap(const fq_session *session);
 int fq_session_threads(const fq_session *session);
 /* The kernel node n runs: the op's kernel name, or "reference" when it has no choice. The
- * first node of a fused pair names both kernels ("f32_gemm_8x32__avx512+dw3x3s1"), the second
- * says "fused into NAME", NAME the first node's name. */
+ * first node of a fused step names its kernels ("f32_gemm_8x32__avx512+dw3x3s1"), the others
+ * say "fused into NAME", NAME the first node's name. */
 const char *fq_session_kernel_name(const fq_session *session, int node);
 
 /* Graph inputs and outputs by position (graph->inputs / graph->outputs order) or name. */
@@ -79,9 +79,10 @@ fq_status fq_session_set_input(fq_session *session, int i, const void *data, siz
 fq_status fq_session_run(fq_session *session, fq_error *err);
 /* Called after node `node` has run with its output tensors, which are valid only during the
  * call (values share arena memory). A status other than FQ_OK stops the run and is returned.
- * For a fused pair (see keep_intermediates) the observer is called for both nodes after the
- * pair ran, first node first: the first node's outputs were then not written and have no
- * memory (data NULL), so a caller that reads intermediates must set keep_intermediates. */
+ * For a fused step (see keep_intermediates) the observer is called for each of its nodes after
+ * the step ran, in node order: the outputs of every node but the last were then not written
+ * and have no memory (data NULL), so a caller that reads intermediates must set
+ * keep_intermediates. */
 typedef fq_status (*fq_session_observer)(void *user, int node, const fq_tensor *outputs,
                                          int n_outputs, fq_error *err);
 /* fq_session_run with an observer called after every node (observer NULL: a plain run). */
