@@ -109,15 +109,18 @@ static bool enter_job(fq_threadpool *pool, uint32_t gen)
     return false;
 }
 
-/* The last worker out of a closed job wakes the caller if it sleeps. */
+/* The last worker out of a closed job wakes the caller if it sleeps. It checks under the lock,
+ * which the caller holds from setting caller_sleeping to waiting: a check outside it relies on
+ * the store-load order of two atomics, which qemu's aarch64 emulation was seen to break (the
+ * caller then slept forever). */
 static void leave_job(fq_threadpool *pool)
 {
     uint64_t before = atomic_fetch_sub(&pool->job, 1);
-    if ((before & JOB_CLOSED) == 0 || (before & JOB_INSIDE) != 1 ||
-        !atomic_load(&pool->caller_sleeping))
+    if ((before & JOB_CLOSED) == 0 || (before & JOB_INSIDE) != 1)
         return;
     pthread_mutex_lock(&pool->lock);
-    pthread_cond_signal(&pool->work_done);
+    if (atomic_load(&pool->caller_sleeping))
+        pthread_cond_signal(&pool->work_done);
     pthread_mutex_unlock(&pool->lock);
 }
 
@@ -159,14 +162,15 @@ static void close_job(fq_threadpool *pool)
     pthread_mutex_unlock(&pool->lock);
 }
 
+/* Publishes the next generation and wakes sleeping workers; sleeping_workers is read under the
+ * lock for the reason leave_job gives. */
 static void publish_job(fq_threadpool *pool)
 {
     uint32_t gen = job_generation(atomic_load(&pool->job)) + 1;
     atomic_store(&pool->job, (uint64_t)gen << 32);
-    if (atomic_load(&pool->sleeping_workers) == 0)
-        return;
     pthread_mutex_lock(&pool->lock);
-    pthread_cond_broadcast(&pool->work_ready);
+    if (atomic_load(&pool->sleeping_workers) > 0)
+        pthread_cond_broadcast(&pool->work_ready);
     pthread_mutex_unlock(&pool->lock);
 }
 
