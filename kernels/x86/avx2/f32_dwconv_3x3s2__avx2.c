@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include "f32_dwconv.h"
+#include "f32_activate_avx2.h"
 
 /* LOADED: input columns one vector reads. */
 enum { STRIDE = 2, LANES = 8, LOADED = 2 * LANES + 2, ROWS = 2 };
@@ -22,23 +23,6 @@ static float activate1(float v, const fq_f32_gemm_params *p)
     case FQ_EPILOGUE_F32_CLIP: v = v < p->alpha ? p->alpha : v; return v > p->beta ? p->beta : v;
     case FQ_EPILOGUE_F32_LEAKY_RELU: return v < 0.0f ? p->alpha * v : v;
     default: return v;
-    }
-}
-
-static __m256 activate(__m256 v, const fq_f32_gemm_params *p)
-{
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU:
-        return _mm256_max_ps(v, _mm256_setzero_ps());
-    case FQ_EPILOGUE_F32_CLIP:
-        return _mm256_min_ps(_mm256_set1_ps(p->beta),
-                             _mm256_max_ps(_mm256_set1_ps(p->alpha), v));
-    case FQ_EPILOGUE_F32_LEAKY_RELU: {
-        __m256 negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(p->alpha)), negative);
-    }
-    default:
-        return v;
     }
 }
 

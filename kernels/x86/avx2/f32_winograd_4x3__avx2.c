@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include "f32_winograd.h"
+#include "f32_activate_avx2.h"
 
 enum { LANES = 8 };
 
@@ -132,23 +133,6 @@ static void output_line(const __m256 *m, __m256 *r)
     r[1] = _mm256_fmadd_ps(_mm256_set1_ps(2.0f), diff34, diff12);
     r[2] = _mm256_fmadd_ps(_mm256_set1_ps(4.0f), sum34, sum12);
     r[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.0f), diff34, diff12), m[5]);
-}
-
-static __m256 activate(__m256 v, const fq_f32_gemm_params *p)
-{
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU:
-        return _mm256_max_ps(v, _mm256_setzero_ps());
-    case FQ_EPILOGUE_F32_CLIP:
-        return _mm256_min_ps(_mm256_set1_ps(p->beta),
-                             _mm256_max_ps(_mm256_set1_ps(p->alpha), v));
-    case FQ_EPILOGUE_F32_LEAKY_RELU: {
-        __m256 negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(p->alpha)), negative);
-    }
-    default:
-        return v;
-    }
 }
 
 /* Columns b of tiles l in y[b][l] (b < 4, l < 8) into out[q][4 i + b] = y[b][2 q + i]. */

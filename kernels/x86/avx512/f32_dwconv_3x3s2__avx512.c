@@ -10,25 +10,9 @@
 #include <immintrin.h>
 
 #include "f32_dwconv.h"
+#include "f32_activate_avx512.h"
 
 enum { STRIDE = 2, ROWS = 4 };
-
-static __m512 activate(__m512 v, const fq_f32_gemm_params *p)
-{
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU:
-        return _mm512_max_ps(v, _mm512_setzero_ps());
-    case FQ_EPILOGUE_F32_CLIP:
-        return _mm512_min_ps(_mm512_set1_ps(p->beta),
-                             _mm512_max_ps(_mm512_set1_ps(p->alpha), v));
-    case FQ_EPILOGUE_F32_LEAKY_RELU: {
-        __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-        return _mm512_mask_mul_ps(v, negative, v, _mm512_set1_ps(p->alpha));
-    }
-    default:
-        return v;
-    }
-}
 
 /* Lanes [0, count) of a mask, count clamped to [0, 16]. */
 static __mmask16 lanes(int64_t count)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "f32_winograd.h"
+#include "f32_activate_avx512.h"
 
 enum { LANES = 16 };
 
@@ -138,23 +139,6 @@ static void output_line(const __m512 *m, __m512 *r)
     r[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), diff34, diff12);
     r[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), sum34, sum12);
     r[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), diff34, diff12), m[5]);
-}
-
-static __m512 activate(__m512 v, const fq_f32_gemm_params *p)
-{
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU:
-        return _mm512_max_ps(v, _mm512_setzero_ps());
-    case FQ_EPILOGUE_F32_CLIP:
-        return _mm512_min_ps(_mm512_set1_ps(p->beta),
-                             _mm512_max_ps(_mm512_set1_ps(p->alpha), v));
-    case FQ_EPILOGUE_F32_LEAKY_RELU: {
-        __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-        return _mm512_mask_mul_ps(v, negative, v, _mm512_set1_ps(p->alpha));
-    }
-    default:
-        return v;
-    }
 }
 
 /* Columns b of tiles l in y[b][l] (b < 4, l < 16) into out[q][4 i + b] = y[b][4 q + i]:

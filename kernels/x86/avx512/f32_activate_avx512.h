@@ -1,0 +1,28 @@
+/* The fused activation of fq_f32_gemm_params (f32_gemm.h) on one AVX-512 vector, with
+ * LEAKY_RELU's alpha as the slope of every lane; SIGMOID and PRELU are left to the caller. Shared
+ * by the depthwise and Winograd kernels of this folder (compiled with its flags only). */
+#ifndef FQ_KERNELS_X86_AVX512_F32_ACTIVATE_AVX512_H
+#define FQ_KERNELS_X86_AVX512_F32_ACTIVATE_AVX512_H
+
+#include <immintrin.h>
+
+#include "f32_gemm.h"
+
+static inline __m512 activate(__m512 v, const fq_f32_gemm_params *p)
+{
+    switch (p->kind) {
+    case FQ_EPILOGUE_F32_RELU:
+        return _mm512_max_ps(v, _mm512_setzero_ps());
+    case FQ_EPILOGUE_F32_CLIP:
+        return _mm512_min_ps(_mm512_set1_ps(p->beta),
+                             _mm512_max_ps(_mm512_set1_ps(p->alpha), v));
+    case FQ_EPILOGUE_F32_LEAKY_RELU: {
+        __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+        return _mm512_mask_mul_ps(v, negative, v, _mm512_set1_ps(p->alpha));
+    }
+    default:
+        return v;
+    }
+}
+
+#endif
