@@ -343,8 +343,8 @@ static void test_fused_pair_equals_the_two_plans_on_a_large_plane(void **state)
     }
 }
 
-/* 300 input channels: more than one depth block (kc 256) of the GEMM kernels, on a plane
- * read in place and on one packed in blocks. */
+/* 300 input channels: more than one depth block (kc 256) of the GEMM kernels, on a plane the
+ * unfused 1x1 plan reads in place and on one it packs in blocks. */
 static void test_fused_pair_equals_the_two_plans_over_several_depth_blocks(void **state)
 {
     (void)state;
