@@ -3,6 +3,7 @@
 # facequant fp32, fp16, int8 and dynamic int8 and in ONNX Runtime fp32 and int8 (QDQ: the
 # anchors of ../shared/anchors/ort-qdq where they exist, else facequant's own QDQ export of its
 # int8 model), at 1 and 2 threads, interleaved run by run, as a Markdown table on stdout.
+# Both runtimes time the model's golden input (../shared/golden/inputs).
 #
 #   bash bench/readme-table.sh [BUILD_DIR] [WORK_DIR]
 #
@@ -44,8 +45,9 @@ median() {
                    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-fq_ms() { # MODEL THREADS RUNS
-    "$fq" bench "$1" --warmup 2 --runs "$3" --threads "$2" --json 2> /dev/null |
+fq_ms() { # MODEL THREADS RUNS, on the input ONNX Runtime gets ($work/fq_inputs holds only it)
+    "$fq" bench "$1" --inputs "$work/fq_inputs" --warmup 2 --runs "$3" --threads "$2" --json \
+        2> /dev/null |
         sed -n 's/.*"median_ms": *\([0-9.e+-]*\).*/\1/p'
 }
 
@@ -76,6 +78,8 @@ echo "$cases" | while read -r name onnx input npy; do
     [ -f "$qdq" ] || qdq=$work/$stem.qdq.onnx
     n=$runs
     case $name in *synth*) n=$runs_large ;; esac
+    rm -rf "$work/fq_inputs" && mkdir -p "$work/fq_inputs"
+    ln -s "$(cd "$g" && pwd)/$npy.npy" "$work/fq_inputs/$npy.npy"
     for t in $threads; do
         for v in fp32 fp16 int8 dynamic ortfp32 ortint8; do : > "$work/$v"; done
         for r in $(seq "$rounds"); do
