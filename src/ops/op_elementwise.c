@@ -346,6 +346,35 @@ static fq_status binary_exec(const fq_exec_ctx *ctx, fq_binary_op op)
     return FQ_OK;
 }
 
+/* Add, Sub and Mul of two fp32 inputs name the rows they run, for `fq cpu MODEL`: the state is
+ * the name itself, static, so there is nothing to release. Other dtypes keep no state and are
+ * reported as the reference rows. */
+fq_status fq_op_f32_binary_prepare(const fq_graph *graph, const fq_node *node,
+                                   const fq_kernel_config *config, void **state,
+                                   size_t *workspace, fq_error *err)
+{
+    (void)config, (void)err;
+    static const char add[] = "f32_binary_add", sub[] = "f32_binary_sub",
+                      mul[] = "f32_binary_mul";
+    *workspace = 0;
+    *state = NULL;
+    if (node->n_inputs != 2 || node->inputs[0] < 0 || node->inputs[1] < 0 ||
+        graph->values[node->inputs[0]].dtype != FQ_DTYPE_F32 ||
+        graph->values[node->inputs[1]].dtype != FQ_DTYPE_F32)
+        return FQ_OK;
+    const char *name = strcmp(node->op_type, "Add") == 0   ? add
+                       : strcmp(node->op_type, "Sub") == 0 ? sub
+                       : strcmp(node->op_type, "Mul") == 0 ? mul
+                                                      : NULL;
+    *state = (void *)name;
+    return FQ_OK;
+}
+
+const char *fq_op_f32_binary_kernel_name(const void *state)
+{
+    return state;
+}
+
 #define DEFINE_BINARY_OP(name, op)                                                              \
     fq_status fq_op_##name##_infer(fq_graph *graph, fq_node *node, fq_error *err)               \
     {                                                                                           \

@@ -50,6 +50,12 @@ fq_status fq_op_exec_copy(const fq_exec_ctx *ctx)
     {.name = onnx_name, .min_opset = min, .max_opset = max, .infer = fq_op_##fn##_infer,         \
      .exec = fq_op_##fn##_exec, .flops = fq_op_output_numel, .is_view = view}
 
+/* An elementwise op whose fp32 form runs the rows of kernels/f32_binary.h, named by `fq cpu`. */
+#define F32_BINARY_OP(onnx_name, min, max, fn)                                                  \
+    {.name = onnx_name, .min_opset = min, .max_opset = max, .infer = fq_op_##fn##_infer,         \
+     .exec = fq_op_##fn##_exec, .flops = fq_op_output_numel,                                   \
+     .prepare = fq_op_f32_binary_prepare, .kernel_name = fq_op_f32_binary_kernel_name}
+
 const fq_op_info fq_ops_tensor[] = {
     /* activations */
     OP("Relu", 6, 17, relu, false),
@@ -64,9 +70,9 @@ const fq_op_info fq_ops_tensor[] = {
     OP("Softplus", 1, 17, softplus, false),
     OP("Tanh", 6, 17, tanh, false),
     /* elementwise math */
-    OP("Add", 7, 17, add, false),
-    OP("Sub", 7, 17, sub, false),
-    OP("Mul", 7, 17, mul, false),
+    F32_BINARY_OP("Add", 7, 17, add),
+    F32_BINARY_OP("Sub", 7, 17, sub),
+    F32_BINARY_OP("Mul", 7, 17, mul),
     OP("Div", 7, 17, div, false),
     OP("Pow", 7, 17, pow, false),
     OP("Neg", 6, 17, neg, false),

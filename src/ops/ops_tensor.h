@@ -20,6 +20,11 @@ fq_status fq_op_exec_copy(const fq_exec_ctx *ctx);
     fq_status fq_op_##name##_exec(const fq_exec_ctx *ctx)
 
 /* op_elementwise.c */
+/* prepare and kernel_name of fp32 Add, Sub and Mul (the rows of kernels/f32_binary.h). */
+fq_status fq_op_f32_binary_prepare(const fq_graph *graph, const fq_node *node,
+                                   const fq_kernel_config *config, void **state,
+                                   size_t *workspace, fq_error *err);
+const char *fq_op_f32_binary_kernel_name(const void *state);
 FQ_DECLARE_OP(neg);
 FQ_DECLARE_OP(abs);
 FQ_DECLARE_OP(exp);

@@ -1,5 +1,6 @@
 /* Sessions on the fast fp32 kernels: outputs identical for 1, 2 and 3 threads (a synthetic conv
- * graph and a real detector), and an ISA cap choosing a lower kernel. */
+ * graph and a real detector), an ISA cap choosing a lower kernel, and the kernel names of the
+ * elementwise nodes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,6 +167,49 @@ static void test_the_fq_isa_variable_caps_an_auto_session(void **state)
     fq_graph_free(g);
 }
 
+/* x -> Add c -> Sub c -> Mul c -> Div c -> y, every operand fp32 and (1, 4, 5, 6). */
+static fq_graph *elementwise_graph(void)
+{
+    static const int64_t dims[] = {1, 4, 5, 6};
+    static const char *const ops[] = {"Add", "Sub", "Mul", "Div"};
+    fq_test_seed(5);
+    fq_graph *g = gb_graph(13);
+    int v = gb_input(g, "x", 4, dims);
+    for (int i = 0; i < 4; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "c%d", i);
+        int in[] = {v, gb_const_f32(g, name, 4, dims, NULL)};
+        v = gb_node(g, ops[i], in, 2, ops[i]);
+    }
+    gb_output(g, v);
+    fq_error err = {0};
+    if (fq_passes_run(g, NULL, &err) != FQ_OK)
+        fail_msg("%s", err.message);
+    return g;
+}
+
+static const char *kernel_of(const fq_graph *g, const fq_session *s, const char *op)
+{
+    for (int n = 0; n < g->n_nodes; n++)
+        if (strcmp(g->nodes[n].op_type, op) == 0)
+            return fq_session_kernel_name(s, n);
+    fail_msg("no %s node left after the passes", op);
+    return NULL;
+}
+
+static void test_fp32_add_sub_and_mul_name_the_rows_they_run(void **state)
+{
+    (void)state;
+    fq_graph *g = elementwise_graph();
+    fq_session *s = session_of(g, 1, FQ_ISA_AUTO);
+    assert_string_equal(kernel_of(g, s, "Add"), "f32_binary_add");
+    assert_string_equal(kernel_of(g, s, "Sub"), "f32_binary_sub");
+    assert_string_equal(kernel_of(g, s, "Mul"), "f32_binary_mul");
+    assert_string_equal(kernel_of(g, s, "Div"), "reference");
+    fq_session_free(s);
+    fq_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_det_500m_outputs_are_identical_for_one_two_and_three_threads),
         cmocka_unit_test(test_an_isa_cap_picks_a_lower_kernel),
         cmocka_unit_test(test_the_fq_isa_variable_caps_an_auto_session),
+        cmocka_unit_test(test_fp32_add_sub_and_mul_name_the_rows_they_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
