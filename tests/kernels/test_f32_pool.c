@@ -90,6 +90,30 @@ static void test_avx512_maxpool_matches_the_reference_on_random_shapes(void **st
     }
 }
 
+/* The 2 x 2, stride-2 windows of the detectors' backbones have their own row loop: every width
+ * from 1 to 100 (tails of every length), odd and even heights, with and without a bottom and
+ * right pad (ceil mode), where the last window row or column is partial. */
+static void test_avx512_maxpool_2x2_stride_2_matches_the_reference(void **state)
+{
+    (void)state;
+    if (!fq_isa_supported(FQ_ISA_AVX512))
+        skip();
+    fq_test_seed(12);
+    for (int64_t w = 1; w <= 100; w++) {
+        fq_pool2d_f32_params p = {.planes = 1, .kernel_h = 2, .kernel_w = 2, .stride_h = 2,
+                                  .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+        p.in_w = w < 2 ? 2 : w;
+        p.in_h = fq_test_rand_int(2, 9);
+        p.pad_bottom = p.in_h % 2;
+        p.pad_right = w % 3 == 0 ? p.in_w % 2 : 0;
+        p.out_h = out_size(p.in_h, 2, 2, 0, p.pad_bottom);
+        p.out_w = out_size(p.in_w, 2, 2, 0, p.pad_right);
+        const fq_f32_maxpool_kernel *kernel = fq_f32_maxpool_select(FQ_ISA_AVX512, &p);
+        assert_non_null(kernel);
+        check_pool(kernel, &p);
+    }
+}
+
 static void test_maxpool_select_refuses_what_the_kernels_do_not_take(void **state)
 {
     (void)state;
@@ -193,6 +217,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_avx512_maxpool_matches_the_reference_on_random_shapes),
+        cmocka_unit_test(test_avx512_maxpool_2x2_stride_2_matches_the_reference),
         cmocka_unit_test(test_maxpool_select_refuses_what_the_kernels_do_not_take),
         cmocka_unit_test(test_avgpool_kernels_match_the_reference_bit_for_bit),
         cmocka_unit_test(test_avgpool_select_refuses_what_the_kernels_do_not_take),

@@ -4,8 +4,10 @@
  * column the chunk reads goes into a row on the stack (-FLT_MAX outside the input), then each
  * output takes the maximum over kernel_w columns of it; for stride 2 a tap's 16 outputs are the
  * even lanes of 32 consecutive columns. _mm512_max_ps(v, best) is v > best ? v : best, the
- * reference's comparison, so NaN taps are skipped the same way. */
+ * reference's comparison, so NaN taps are skipped the same way. The 2 x 2, stride-2 windows of
+ * the detectors' backbones skip the row on the stack (row_2x2s2). */
 #include <float.h>
+#include <stdbool.h>
 #include <immintrin.h>
 
 #include "f32_maxpool.h"
@@ -64,11 +66,42 @@ static void row_max(const fq_pool2d_f32_params *p, const float *row, int64_t cou
     }
 }
 
+/* Output row oh of a 2 x 2, stride-2 pool without top or left padding whose two input rows
+ * both exist: the same maxima in the same order as column_max and row_max (rows first, from
+ * -FLT_MAX, then the even column before the odd one), with no row on the stack. Input
+ * columns past the row read -FLT_MAX, as column_max gives them. */
+static void row_2x2s2(const fq_pool2d_f32_params *p, const float *x, int64_t oh, float *y)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                           28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
+    const float *r0 = x + 2 * oh * p->in_w, *r1 = r0 + p->in_w;
+    float *out = y + oh * p->out_w;
+    for (int64_t ow = 0; ow < p->out_w; ow += 16) {
+        int64_t iw = 2 * ow;
+        __mmask16 m0 = lanes(p->in_w - iw), m1 = lanes(p->in_w - iw - 16);
+        __m512 lo = _mm512_max_ps(_mm512_mask_loadu_ps(lowest, m0, r0 + iw), lowest);
+        __m512 hi = _mm512_max_ps(_mm512_mask_loadu_ps(lowest, m1, r0 + iw + 16), lowest);
+        lo = _mm512_max_ps(_mm512_mask_loadu_ps(lowest, m0, r1 + iw), lo);
+        hi = _mm512_max_ps(_mm512_mask_loadu_ps(lowest, m1, r1 + iw + 16), hi);
+        __m512 best = _mm512_max_ps(_mm512_permutex2var_ps(lo, even, hi), lowest);
+        best = _mm512_max_ps(_mm512_permutex2var_ps(lo, odd, hi), best);
+        _mm512_mask_storeu_ps(out + ow, lanes(p->out_w - ow), best);
+    }
+}
+
 void fq_f32_maxpool_ukernel__avx512(const fq_pool2d_f32_params *p, const float *x, float *y)
 {
     float row[ROW];
     int64_t s = p->stride_w;
+    bool is_2x2s2 = p->kernel_h == 2 && p->kernel_w == 2 && p->stride_h == 2 && s == 2 &&
+                    p->pad_top == 0 && p->pad_left == 0;
     for (int64_t oh = 0; oh < p->out_h; oh++) {
+        if (is_2x2s2 && 2 * oh + 1 < p->in_h) {
+            row_2x2s2(p, x, oh, y);
+            continue;
+        }
         int64_t ih0 = oh * p->stride_h - p->pad_top;
         for (int64_t ow = 0; ow < p->out_w; ow += CHUNK) {
             int64_t count = p->out_w - ow < CHUNK ? p->out_w - ow : CHUNK;
