@@ -49,8 +49,8 @@ typedef struct fq_memory_plan_stats {
 } fq_memory_plan_stats;
 
 /* Arena bytes a session of graph with these options would need (for a caller-provided arena);
- * options may be NULL. Kernels are chosen as fq_session_create would, since their workspace
- * depends on the choice. */
+ * options may be NULL. Kernels are chosen as fq_session_create would, for options->threads
+ * threads (a pool of them is started and stopped), since their workspace depends on both. */
 fq_status fq_session_plan_arena_size(const fq_graph *graph, const fq_session_options *options,
                                      size_t *size, fq_error *err);
 

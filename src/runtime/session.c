@@ -189,12 +189,22 @@ fq_status fq_session_plan_arena_size(const fq_graph *graph, const fq_session_opt
     prepared_nodes prepared = {0};
     fq_kernel_config config = config_of(options);
     fq_status status = check_graph(graph, err);
-    if (status == FQ_OK)
-        status = choose_kernels(graph, options, &config, &prepared, err);
     if (status != FQ_OK)
         return status;
-    status = fq_memory_plan_build_steps(graph, prepared.workspace, prepared.step, &plan, err);
-    release_nodes(graph, &prepared);
+    /* Kernels size their workspace for the threads of the pool they are given, so the plan
+     * is made with a pool as large as the session's will be. */
+    int threads = options != NULL && options->threads > 1 ? options->threads : 1;
+    fq_threadpool *pool = NULL;
+    status = fq_threadpool_create(threads, &pool, err);
+    config.pool = pool;
+    if (status == FQ_OK)
+        status = choose_kernels(graph, options, &config, &prepared, err);
+    if (status == FQ_OK) {
+        status = fq_memory_plan_build_steps(graph, prepared.workspace, prepared.step, &plan,
+                                            err);
+        release_nodes(graph, &prepared);
+    }
+    fq_threadpool_free(pool);
     if (status != FQ_OK)
         return status;
     *size = plan.stats.arena_bytes;

@@ -127,6 +127,46 @@ static void test_caller_arena_too_small_is_refused(void **state)
     fq_graph_free(g);
 }
 
+/* x (1x16x64x64) -> 1x1 conv -> y: the pointwise block driver keeps a packed block of X per
+ * thread in its workspace. */
+static fq_graph *pointwise_graph(void)
+{
+    static const int64_t dims[] = {1, 16, 64, 64}, w_dims[] = {16, 16, 1, 1};
+    fq_test_seed(12);
+    fq_graph *g = gb_graph(13);
+    int in[] = {gb_input(g, "x", 4, dims), gb_const_f32(g, "w", 4, w_dims, NULL)};
+    gb_output(g, gb_node(g, "Conv", in, 2, "y"));
+    fq_error err = {0};
+    if (fq_passes_run(g, NULL, &err) != FQ_OK)
+        fail_msg("%s", err.message);
+    return g;
+}
+
+/* The size planned for 2 threads is what a 2-thread session needs (more than for one, whose
+ * plan would be refused), and an arena of exactly that size is taken. */
+static void test_planned_arena_size_counts_the_sessions_threads(void **state)
+{
+    (void)state;
+    fq_graph *g = pointwise_graph();
+    fq_session_options opts = fq_session_options_default();
+    size_t one, two;
+    assert_int_equal(fq_session_plan_arena_size(g, &opts, &one, NULL), FQ_OK);
+    opts.threads = 2;
+    assert_int_equal(fq_session_plan_arena_size(g, &opts, &two, NULL), FQ_OK);
+    assert_true(two > one);
+    void *arena = fq_malloc_aligned(two);
+    opts.arena = arena;
+    opts.arena_size = two;
+    fq_session *s;
+    fq_error err = {0};
+    if (fq_session_create(g, &opts, &s, &err) != FQ_OK)
+        fail_msg("%s", err.message);
+    assert_int_equal(fq_session_memory_stats(s).arena_bytes, two);
+    fq_session_free(s);
+    fq_free_aligned(arena);
+    fq_graph_free(g);
+}
+
 static size_t heap_calls;
 
 static void *counting_alloc(void *user, size_t size)
@@ -303,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_plan_never_overlaps_values_alive_at_the_same_time),
         cmocka_unit_test(test_plan_shares_memory_between_values_whose_lifetimes_do_not_overlap),
         cmocka_unit_test(test_caller_arena_too_small_is_refused),
+        cmocka_unit_test(test_planned_arena_size_counts_the_sessions_threads),
         cmocka_unit_test(test_run_with_caller_arena_makes_no_heap_allocation),
         cmocka_unit_test(test_two_sessions_of_one_graph_in_two_threads_agree),
         cmocka_unit_test(test_session_refuses_a_graph_with_unknown_shapes),
