@@ -316,6 +316,7 @@ typedef struct gemm_job {
     bool per_row_slopes;
     float *workspace;
     size_t panels;
+    size_t row_groups;  /* tasks per column panel, each a range of row panels */
     atomic_size_t next;
 } gemm_job;
 
@@ -331,14 +332,15 @@ static void pack_rows(const fq_f32_gemm_input *x, int64_t k0, int64_t kc, int64_
     }
 }
 
-static void run_rows(const gemm_job *job, int64_t j0, int64_t nc, int64_t k0, int64_t kb,
-                     const float *xp, size_t x_stride)
+/* Rows [i_lo, i_hi) of C (whole row panels) of one column panel, depth block k0. */
+static void run_rows(const gemm_job *job, int64_t i_lo, int64_t i_hi, int64_t j0, int64_t nc,
+                     int64_t k0, int64_t kb, const float *xp, size_t x_stride)
 {
     const fq_f32_gemm_packed *w = job->w;
     unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
                      (k0 + kb >= w->k ? FQ_F32_GEMM_LAST : 0u);
     fq_f32_gemm_params params = job->params;
-    for (int64_t i0 = 0; i0 < w->m; i0 += w->mr) {
+    for (int64_t i0 = i_lo; i0 < i_hi; i0 += w->mr) {
         if (job->per_row_slopes)
             params.slopes = job->act->slopes + i0;
         fq_f32_gemm_tile(job->kernel, w, i0, k0, (size_t)nc, (size_t)kb, xp, x_stride,
@@ -347,12 +349,18 @@ static void run_rows(const gemm_job *job, int64_t j0, int64_t nc, int64_t k0, in
     }
 }
 
+/* Task `index`: column panel index / row_groups, and its share index % row_groups of the row
+ * panels. */
 static void run_panel(const gemm_job *job, size_t index, float *scratch)
 {
     const fq_f32_gemm_input *x = job->x;
     int nr = job->kernel->nr;
-    int64_t j0 = (int64_t)index * nr;
+    int64_t j0 = (int64_t)(index / job->row_groups) * nr;
     int64_t nc = min64(nr, job->n - j0);
+    int64_t row_panels = (job->w->m + job->w->mr - 1) / job->w->mr;
+    int64_t group = (int64_t)(index % job->row_groups), groups = (int64_t)job->row_groups;
+    int64_t i_lo = group * row_panels / groups * job->w->mr;
+    int64_t i_hi = min64((group + 1) * row_panels / groups * job->w->mr, job->w->m);
     bool pack = x->pack != NULL || nc < nr;
     for (int64_t k0 = 0; k0 < job->w->k || k0 == 0; k0 += job->w->kc) {
         int64_t kb = min64(job->w->kc, job->w->k - k0);
@@ -366,21 +374,21 @@ static void run_panel(const gemm_job *job, size_t index, float *scratch)
             xp = x->x + k0 * x->x_stride + j0;
             x_stride = (size_t)x->x_stride * sizeof(float);
         }
-        run_rows(job, j0, nc, k0, kb, xp, x_stride);
+        run_rows(job, i_lo, i_hi, j0, nc, k0, kb, xp, x_stride);
     }
     if (job->act->kind == FQ_EPILOGUE_F32_SIGMOID)
-        for (int64_t i = 0; i < job->w->m; i++)
+        for (int64_t i = i_lo; i < i_hi; i++)
             fq_ref_bias_activation_f32(job->c + i * job->c_stride + j0, nc, 0.0f, job->act, i);
 }
 
-/* One slot of the pool: takes column panels until none are left. */
+/* One slot of the pool: takes tasks until none are left. */
 static void run_slot(void *ctx, size_t slot)
 {
     gemm_job *job = ctx;
     float *scratch = job->workspace + slot * slot_floats(job->kernel);
     for (;;) {
         size_t index = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
-        if (index >= job->panels)
+        if (index >= job->panels * job->row_groups)
             return;
         run_panel(job, index, scratch);
     }
@@ -411,5 +419,13 @@ void fq_f32_gemm_run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed 
     job.params = kernel_params(act, &job.per_row_slopes);
     atomic_init(&job.next, 0);
     size_t slots = (size_t)fq_threadpool_size(pool);
-    fq_threadpool_parallel_for(pool, slots < job.panels ? slots : job.panels, run_slot, &job);
+    /* Fewer column panels than threads (a product with one column: a fully connected layer on
+     * one image, a 1x1 convolution of a 1x1 plane) split each panel's row panels too. */
+    size_t row_panels = (size_t)((w->m + w->mr - 1) / w->mr);
+    job.row_groups = 1;
+    if (job.panels < slots)
+        job.row_groups = min64((int64_t)((slots + job.panels - 1) / job.panels),
+                               (int64_t)row_panels);
+    size_t tasks = job.panels * job.row_groups;
+    fq_threadpool_parallel_for(pool, slots < tasks ? slots : tasks, run_slot, &job);
 }

@@ -753,6 +753,58 @@ static void test_dilated_grouped_and_stride_three_convs_stay_on_im2col(void **st
     }
 }
 
+/* Products with fewer column panels than threads (one column: a fully connected layer on one
+ * image) split the row panels over the threads: every kernel, on 1, 2 and 3 threads, matches
+ * the reference and gives the same bits. */
+static void test_narrow_products_split_over_threads_give_the_same_bits(void **state)
+{
+    (void)state;
+    static const int64_t shapes[][3] = {{200, 1, 67}, {67, 1, 300}, {9, 1, 5}, {1, 1, 40},
+                                        {130, 5, 33}, {100, 40, 17}};
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(8);
+    fq_threadpool *pools[3] = {NULL, NULL, NULL};
+    fq_error err = {0};
+    for (int t = 1; t < 3; t++)
+        assert_int_equal(fq_threadpool_create(t + 1, &pools[t], &err), FQ_OK);
+    for (int i = 0; i < count; i++) {
+        if (!fq_isa_supported(all[i]->isa))
+            continue;
+        for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+            int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            float *w = random_floats(m * k), *x = random_floats(k * n), *bias = random_floats(m);
+            fq_epilogue_f32 act = {.kind = FQ_EPILOGUE_F32_RELU};
+            fq_f32_gemm_packed packed;
+            assert_int_equal(fq_f32_gemm_pack(all[i], m, k, w, k, bias, 1.0f, &packed, &err),
+                             FQ_OK);
+            void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(all[i], 3));
+            fq_f32_gemm_input in = {.x = x, .x_stride = n};
+            float *got[3], *want = calloc((size_t)(m * n), 4);
+            float *bound = calloc((size_t)(m * n), 4);
+            reference_gemm(m, n, k, w, x, bias, &act, want);
+            gemm_bounds(m, n, k, w, x, bias, bound);
+            for (int t = 0; t < 3; t++) {
+                got[t] = calloc((size_t)(m * n), 4);
+                fq_f32_gemm_run(all[i], &packed, n, &in, got[t], n, &act, ws, pools[t]);
+            }
+            char what[128];
+            snprintf(what, sizeof(what), "%s m %lld n %lld k %lld", all[i]->name,
+                     (long long)m, (long long)n, (long long)k);
+            expect_close(got[0], want, bound, m * n, what);
+            assert_memory_equal(got[0], got[1], (size_t)(m * n) * 4);
+            assert_memory_equal(got[0], got[2], (size_t)(m * n) * 4);
+            for (int t = 0; t < 3; t++)
+                free(got[t]);
+            free(want), free(bound), free(w), free(x), free(bias);
+            fq_free_aligned(ws);
+            fq_f32_gemm_packed_free(&packed);
+        }
+    }
+    for (int t = 1; t < 3; t++)
+        fq_threadpool_free(pools[t]);
+}
+
 /* Every output element bit-identical whatever the thread count. */
 static void test_conv_outputs_are_identical_for_one_two_and_three_threads(void **state)
 {
@@ -817,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_three_channel_stride_two_stem_takes_the_taps_path_under_every_cap),
         cmocka_unit_test(test_dilated_grouped_and_stride_three_convs_stay_on_im2col),
         cmocka_unit_test(test_depthwise_3x3_picks_the_simd_kernel_of_the_cap),
+        cmocka_unit_test(test_narrow_products_split_over_threads_give_the_same_bits),
         cmocka_unit_test(test_conv_outputs_are_identical_for_one_two_and_three_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
