@@ -236,12 +236,19 @@ static fq_status plan_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_is
  * time), tied at 40 and lost at 28 (1.4); h 12 to 17.5 won at 40 columns (0.62 to 0.78) and tied
  * at 20 (0.78 to 1.02); h 32 and 40 won at 20 (0.71, 0.54); 10 columns lost at any h. The AVX2
  * kernels (8 lanes, 6x16 GEMM tiles) need more channels: h 12 tied at 40 to 160 columns, 15.2 and
- * 17.5 won at 40 (0.75, 0.9). Hence the least output width for each h below. */
+ * 17.5 won at 40 (0.75, 0.9). The SSE4.1 kernels (4 lanes, 4x8 tiles, no FMA: the taps path
+ * is slow there) win from fewer: h 5.3 and 6 won at 80 to 320 columns (0.71 to 0.89), h 4 tied
+ * (0.93, 1.03); h 8 won at 32 and 40 (0.94, 0.90) and lost at 20 (1.36); h 24 to 128 won at 14
+ * to 20 columns (0.33 to 0.68); 7 and 10 columns tied (0.98 to 1.01). Hence the least output
+ * width for each h below. */
 static bool winograd_wins(int64_t in, int64_t out, int64_t width, fq_isa isa)
 {
     int64_t product = in * out, sum = in + out;
     if (isa == FQ_ISA_AVX2)
         return (width >= 32 && product >= 15 * sum) || (width >= 16 && product >= 24 * sum);
+    if (isa == FQ_ISA_SSE41)
+        return (width >= 48 && product >= 5 * sum) || (width >= 32 && product >= 8 * sum) ||
+               (width >= 14 && product >= 24 * sum);
     if (width >= 48 && product >= 8 * sum)
         return true;
     if (width >= 32 && product >= 12 * sum)
@@ -250,8 +257,8 @@ static bool winograd_wins(int64_t in, int64_t out, int64_t width, fq_isa isa)
 }
 
 /* The transforms must be of the GEMM kernel's ISA: scalar ones beside the AVX2 GEMM kernel
- * made the layers above 1.5 to 4 times slower than taps. SSE4.1 and NEON have none, so their
- * plans keep the taps path. */
+ * made the layers above 1.5 to 4 times slower than taps. NEON has none, so its plans keep the
+ * taps path. */
 static bool uses_winograd(const fq_conv2d_f32_params *p, fq_isa cap)
 {
     if (p->groups != 1 || p->kernel_h != 3 || p->kernel_w != 3 ||

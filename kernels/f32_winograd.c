@@ -10,6 +10,11 @@ static const fq_f32_winograd_kernel avx512 = {
     "f32_winograd_4x3__avx512", FQ_ISA_AVX512, fq_f32_winograd_input_4x3__avx512,
     fq_f32_winograd_output_4x3__avx512};
 #endif
+#if defined(FQ_HAVE_ISA_SSE41)
+static const fq_f32_winograd_kernel sse41 = {
+    "f32_winograd_4x3__sse41", FQ_ISA_SSE41, fq_f32_winograd_input_4x3__sse41,
+    fq_f32_winograd_output_4x3__sse41};
+#endif
 #if defined(FQ_HAVE_ISA_AVX2)
 static const fq_f32_winograd_kernel avx2 = {
     "f32_winograd_4x3__avx2", FQ_ISA_AVX2, fq_f32_winograd_input_4x3__avx2,
@@ -26,6 +31,10 @@ const fq_f32_winograd_kernel *fq_f32_winograd_select(fq_isa cap)
 #if defined(FQ_HAVE_ISA_AVX2)
     if (fq_isa_allowed(FQ_ISA_AVX2, cap))
         return &avx2;
+#endif
+#if defined(FQ_HAVE_ISA_SSE41)
+    if (fq_isa_allowed(FQ_ISA_SSE41, cap))
+        return &sse41;
 #endif
     return &scalar;
 }

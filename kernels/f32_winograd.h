@@ -72,6 +72,11 @@ void fq_f32_winograd_input_4x3__scalar(const fq_f32_winograd_geometry *g, const 
 void fq_f32_winograd_output_4x3__scalar(const fq_f32_winograd_geometry *g, const float *m,
                                         size_t e_stride, int64_t t0, int64_t count, float bias,
                                         const fq_f32_gemm_params *params, float *y);
+void fq_f32_winograd_input_4x3__sse41(const fq_f32_winograd_geometry *g, const float *x,
+                                      int64_t t0, int64_t count, float *v, size_t e_stride);
+void fq_f32_winograd_output_4x3__sse41(const fq_f32_winograd_geometry *g, const float *m,
+                                       size_t e_stride, int64_t t0, int64_t count, float bias,
+                                       const fq_f32_gemm_params *params, float *y);
 void fq_f32_winograd_input_4x3__avx2(const fq_f32_winograd_geometry *g, const float *x,
                                      int64_t t0, int64_t count, float *v, size_t e_stride);
 void fq_f32_winograd_output_4x3__avx2(const fq_f32_winograd_geometry *g, const float *m,

@@ -96,7 +96,8 @@ static conv_case make_case(int64_t cin, int64_t cout, int64_t h, int64_t w, int6
 }
 
 /* Channels up to 67 and planes at least 48 wide, where f32_conv.c takes Winograd for
- * in * out >= least * (in + out): least is 8 for AVX-512 and scalar kernels, 15 for AVX2. */
+ * in * out >= least * (in + out): least is 8 for AVX-512 and scalar kernels (SSE4.1 ones need
+ * only 5 there), 15 for AVX2. */
 static conv_case random_case(int64_t max_side, int64_t least)
 {
     int64_t in, out;

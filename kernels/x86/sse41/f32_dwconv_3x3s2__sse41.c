@@ -4,6 +4,7 @@
 #include <smmintrin.h>
 
 #include "f32_dwconv.h"
+#include "f32_activate_sse41.h"
 
 /* LOADED: input columns one vector reads. */
 enum { STRIDE = 2, LANES = 4, LOADED = 2 * LANES + 2 };
@@ -15,23 +16,6 @@ static float activate1(float v, const fq_f32_gemm_params *p)
     case FQ_EPILOGUE_F32_CLIP: v = v < p->alpha ? p->alpha : v; return v > p->beta ? p->beta : v;
     case FQ_EPILOGUE_F32_LEAKY_RELU: return v < 0.0f ? p->alpha * v : v;
     default: return v;
-    }
-}
-
-static __m128 activate(__m128 v, const fq_f32_gemm_params *p)
-{
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU:
-        return _mm_max_ps(v, _mm_setzero_ps());
-    case FQ_EPILOGUE_F32_CLIP:
-        return _mm_min_ps(_mm_set1_ps(p->beta),
-                             _mm_max_ps(_mm_set1_ps(p->alpha), v));
-    case FQ_EPILOGUE_F32_LEAKY_RELU: {
-        __m128 negative = _mm_cmplt_ps(v, _mm_setzero_ps());
-        return _mm_blendv_ps(v, _mm_mul_ps(v, _mm_set1_ps(p->alpha)), negative);
-    }
-    default:
-        return v;
     }
 }
 
