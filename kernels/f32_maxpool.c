@@ -7,6 +7,15 @@ static const fq_f32_maxpool_kernel kernels[] = {
 #if defined(FQ_HAVE_ISA_AVX512)
     {"f32_maxpool__avx512", FQ_ISA_AVX512, fq_f32_maxpool_ukernel__avx512},
 #endif
+#if defined(FQ_HAVE_ISA_AVX2)
+    {"f32_maxpool__avx2", FQ_ISA_AVX2, fq_f32_maxpool_ukernel__avx2},
+#endif
+#if defined(FQ_HAVE_ISA_SSE41)
+    {"f32_maxpool__sse41", FQ_ISA_SSE41, fq_f32_maxpool_ukernel__sse41},
+#endif
+#if defined(FQ_HAVE_ISA_NEON)
+    {"f32_maxpool__neon", FQ_ISA_NEON, fq_f32_maxpool_ukernel__neon},
+#endif
     {NULL, FQ_ISA_SCALAR, NULL},
 };
 

@@ -30,5 +30,8 @@ enum { FQ_F32_MAXPOOL_MAX_KW = 16 };
 const fq_f32_maxpool_kernel *fq_f32_maxpool_select(fq_isa cap, const fq_pool2d_f32_params *p);
 
 void fq_f32_maxpool_ukernel__avx512(const fq_pool2d_f32_params *p, const float *x, float *y);
+void fq_f32_maxpool_ukernel__avx2(const fq_pool2d_f32_params *p, const float *x, float *y);
+void fq_f32_maxpool_ukernel__sse41(const fq_pool2d_f32_params *p, const float *x, float *y);
+void fq_f32_maxpool_ukernel__neon(const fq_pool2d_f32_params *p, const float *x, float *y);
 
 #endif
