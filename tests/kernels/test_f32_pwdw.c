@@ -29,7 +29,7 @@ static const fq_epilogue_f32_kind kinds[] = {
 };
 #define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
 
-static const fq_isa caps[] = {FQ_ISA_SSE41, FQ_ISA_AVX2, FQ_ISA_AVX512};
+static const fq_isa caps[] = {FQ_ISA_SSE41, FQ_ISA_AVX2, FQ_ISA_AVX512, FQ_ISA_NEON};
 #define N_CAPS ((int)(sizeof(caps) / sizeof(caps[0])))
 
 /* One pair: the two convolutions, their weights, biases and PRELU slopes, and the input. */
@@ -299,12 +299,19 @@ static void check_pooled_case(const pair_case *c, int64_t k, int threads)
     fq_threadpool_free(pool);
 }
 
+/* The CPU has cap and cap has depthwise 3x3 kernels of its own (ARMv7 NEON has none). */
 static bool cap_runs_here(fq_isa cap)
 {
-    if (fq_isa_supported(cap))
-        return true;
-    printf("skipping cap %s: this CPU lacks it\n", fq_isa_name(cap));
-    return false;
+    if (!fq_isa_supported(cap)) {
+        printf("skipping cap %s: this CPU lacks it\n", fq_isa_name(cap));
+        return false;
+    }
+    const fq_f32_dwconv_kernel *dw = fq_f32_dwconv_select(cap, 1);
+    if (dw == NULL || dw->isa != cap) {
+        printf("skipping cap %s: it has no depthwise 3x3 kernel\n", fq_isa_name(cap));
+        return false;
+    }
+    return true;
 }
 
 static void test_fused_pair_equals_the_two_plans_on_random_shapes(void **state)
