@@ -19,14 +19,14 @@
  *              columns;
  *   winograd   dense 3x3, stride 1, undilated, pads of at most 1, fp32 weights, with the
  *              channels and width where it was measured to win (f32_conv.c) and transforms of
- *              the GEMM kernel's ISA (AVX-512, AVX2, scalar; f32_winograd.h): F(4x4, 3x3), the
- *              filters transformed once and packed as 36 GEMM weight matrices (out_channels x
- *              in_channels, zero bias); a task takes a band of tiles (linear over the tile
- *              grid), transforms its inputs into 36 matrices of in_channels x band in its part
- *              of the workspace, runs the 36 GEMMs into as many products, and transforms those
- *              into the output with the bias and activation, cropping the edge tiles; its
- *              rounding errors are a few times a direct sum's (tests/kernels/
- *              test_f32_winograd.c);
+ *              the GEMM kernel's ISA (AVX-512, AVX2, SSE4.1, scalar; f32_winograd.h):
+ *              F(4x4, 3x3), the filters transformed once and packed as 36 GEMM weight
+ *              matrices (out_channels x in_channels, zero bias); a task takes a band of tiles
+ *              (linear over the tile grid), transforms its inputs into 36 matrices of
+ *              in_channels x band in its part of the workspace, runs the 36 GEMMs into as many
+ *              products, and transforms those into the output with the bias and activation,
+ *              cropping the edge tiles; its rounding errors are a few times a direct sum's
+ *              (tests/kernels/test_f32_winograd.c);
  *   im2col     every other grouped or dense convolution: the GEMM driver builds each kc x nr
  *              panel of the im2col matrix straight into its workspace;
  *   depthwise  one input and one output channel per group: the 3x3 stride-1 and stride-2 SIMD

@@ -175,8 +175,8 @@ static void test_zero_initialised_options_pair(void **state)
 
 /* The Relu of "dw" is fused into it by the passes, so the session holds Conv, Conv, MaxPool:
  * one fused step of three nodes, equal to the three run alone, for 1 and 2 threads. Only a
- * MaxPool with a SIMD kernel joins (AVX-512 has one): elsewhere the pair runs fused and the
- * pool alone, with the same bytes. */
+ * MaxPool with a SIMD kernel joins (AVX-512, AVX2, SSE4.1 and NEON have one): elsewhere the pair
+ * runs fused and the pool alone, with the same bytes. */
 static void test_max_pool_after_a_pair_runs_in_its_step_bit_for_bit(void **state)
 {
     (void)state;
