@@ -1,5 +1,5 @@
-/* The body of the fp32 max pooling kernels of 4- and 8-lane ISAs (SSE4.1, AVX2, NEON), the
- * contract of f32_maxpool.h. The including file defines, before including this header:
+/* The body of the fp32 max pooling kernels (AVX-512, AVX2, SSE4.1, NEON), the contract of
+ * f32_maxpool.h. The including file defines, before including this header:
  *
  *     fq_vec                 its vector of FQ_LANES floats
  *     vec_load(p)            FQ_LANES floats from p (unaligned)

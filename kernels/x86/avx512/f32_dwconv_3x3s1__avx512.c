@@ -91,28 +91,7 @@ vectors(const fq_f32_dwconv_geometry *g, const float *const *in, float *const *o
         _mm512_mask_storeu_ps(out[r] + s->ow, s->store, activate(sum[r], params));
 }
 
-/* One span of the pass's rows, all together: ROWS, or the 1 to ROWS - 1 rows of a plane's last
- * pass (small planes, 7 or 14 rows, spend a large part of their time there). */
-static inline __attribute__((always_inline)) void
-pass(const fq_f32_dwconv_geometry *g, const float *const *in, float *const *out, int rows,
-     const int left, const __m512 wv[9], __m512 bias, const span *s,
-     const fq_f32_gemm_params *params)
-{
-    switch (rows) {
-    case ROWS:
-        vectors(g, in, out, ROWS, left, wv, bias, s, params);
-        break;
-    case 3:
-        vectors(g, in, out, 3, left, wv, bias, s, params);
-        break;
-    case 2:
-        vectors(g, in, out, 2, left, wv, bias, s, params);
-        break;
-    default:
-        vectors(g, in, out, 1, left, wv, bias, s, params);
-        break;
-    }
-}
+#include "f32_dwconv_pass_avx512.h"
 
 void fq_f32_dwconv_ukernel_3x3s1__avx512(const fq_f32_dwconv_geometry *g, const float *x,
                                          const float *w, float bias, float *y,

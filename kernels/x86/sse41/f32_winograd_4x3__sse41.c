@@ -120,19 +120,6 @@ static void input_pass(const fq_f32_winograd_geometry *g, const float *x, int64_
     }
 }
 
-void fq_f32_winograd_input_4x3__sse41(const fq_f32_winograd_geometry *g, const float *x,
-                                      int64_t t0, int64_t count, float *v, size_t e_stride)
-{
-    for (int64_t t = t0; t < t0 + count;) {
-        int64_t th = t / g->tiles_w, tw = t % g->tiles_w;
-        int64_t n = g->tiles_w - tw;
-        n = n < t0 + count - t ? n : t0 + count - t;
-        n = n < LANES ? n : LANES;
-        input_pass(g, x, th, tw, n, v + (t - t0), e_stride);
-        t += n;
-    }
-}
-
 /* A^T m of six vectors m[0..5] into r[0..3]. */
 static void output_line(const __m128 *m, __m128 *r)
 {
@@ -174,16 +161,6 @@ static void output_pass(const fq_f32_winograd_geometry *g, const float *m, size_
     }
 }
 
-void fq_f32_winograd_output_4x3__sse41(const fq_f32_winograd_geometry *g, const float *m,
-                                       size_t e_stride, int64_t t0, int64_t count, float bias,
-                                       const fq_f32_gemm_params *params, float *y)
-{
-    for (int64_t t = t0; t < t0 + count;) {
-        int64_t th = t / g->tiles_w, tw = t % g->tiles_w;
-        int64_t n = g->tiles_w - tw;
-        n = n < t0 + count - t ? n : t0 + count - t;
-        n = n < LANES ? n : LANES;
-        output_pass(g, m + (t - t0), e_stride, th, tw, n, bias, params, y);
-        t += n;
-    }
-}
+#define FQ_WINOGRAD_INPUT fq_f32_winograd_input_4x3__sse41
+#define FQ_WINOGRAD_OUTPUT fq_f32_winograd_output_4x3__sse41
+#include "f32_winograd_walk.h"
