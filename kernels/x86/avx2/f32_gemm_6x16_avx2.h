@@ -22,26 +22,9 @@
 #endif
 
 #include "f32_gemm.h"
+#include "f32_activate_avx2.h"
 
 enum { MR = 6, NR = 16 };
-
-static __m256 activate(__m256 v, const fq_f32_gemm_params *p, float slope)
-{
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU:
-        return _mm256_max_ps(v, _mm256_setzero_ps());
-    case FQ_EPILOGUE_F32_CLIP:
-        return _mm256_min_ps(_mm256_set1_ps(p->beta),
-                             _mm256_max_ps(_mm256_set1_ps(p->alpha), v));
-    case FQ_EPILOGUE_F32_LEAKY_RELU:
-    case FQ_EPILOGUE_F32_PRELU: {
-        __m256 negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(slope)), negative);
-    }
-    default:
-        return v;
-    }
-}
 
 /* A full tile; rows at or past mr only read slope 0. */
 static void full_tile(size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL, const float *w,
@@ -81,19 +64,19 @@ static void full_tile(size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL, cons
             float slope = params->kind == FQ_EPILOGUE_F32_PRELU
                               ? ((size_t)i < mr ? params->slopes[i] : 0.0f)
                               : params->alpha;
-            acc0[i] = activate(acc0[i], params, slope);
-            acc1[i] = activate(acc1[i], params, slope);
+            acc0[i] = activate_slope(acc0[i], params, slope);
+            acc1[i] = activate_slope(acc1[i], params, slope);
         }
         _mm256_storeu_ps(row, acc0[i]);
         _mm256_storeu_ps(row + 8, acc1[i]);
     }
 }
 
-/* activate() for a vector whose lane r is row r of the tile (rows [0, mr) hold results). */
+/* activate_slope() for a vector whose lane r is row r of the tile (rows [0, mr) hold results). */
 static __m256 activate_rows(__m256 v, const fq_f32_gemm_params *p, size_t mr)
 {
     if (p->kind != FQ_EPILOGUE_F32_LEAKY_RELU && p->kind != FQ_EPILOGUE_F32_PRELU)
-        return activate(v, p, 0.0f);
+        return activate_slope(v, p, 0.0f);
     float slopes[8] = {0};
     for (size_t i = 0; i < mr; i++)
         slopes[i] = p->kind == FQ_EPILOGUE_F32_PRELU ? p->slopes[i] : p->alpha;
@@ -155,7 +138,7 @@ static void left_half_tile(size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL,
             float slope = params->kind == FQ_EPILOGUE_F32_PRELU
                               ? ((size_t)i < mr ? params->slopes[i] : 0.0f)
                               : params->alpha;
-            acc[i] = activate(acc[i], params, slope);
+            acc[i] = activate_slope(acc[i], params, slope);
         }
         _mm256_storeu_ps(row, acc[i]);
     }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "f32_gemm.h"
+#include "f32_activate_avx512.h"
 
 #ifdef FQ_GEMM_OFFSETS
 #define FQ_GEMM_X_DECL const ptrdiff_t *offsets
@@ -39,30 +40,17 @@ static __mmask16 column_mask(size_t nc, size_t first)
     return count >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << count) - 1);
 }
 
-static __m512 activate(__m512 v, const fq_f32_gemm_params *p, size_t row)
+/* The activation of tile row `row`: PRELU with that row's slope. */
+static inline __m512 activate_row(__m512 v, const fq_f32_gemm_params *p, size_t row)
 {
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU:
-        return _mm512_max_ps(v, _mm512_setzero_ps());
-    case FQ_EPILOGUE_F32_CLIP:
-        return _mm512_min_ps(_mm512_set1_ps(p->beta),
-                             _mm512_max_ps(_mm512_set1_ps(p->alpha), v));
-    case FQ_EPILOGUE_F32_LEAKY_RELU:
-    case FQ_EPILOGUE_F32_PRELU: {
-        float slope = p->kind == FQ_EPILOGUE_F32_PRELU ? p->slopes[row] : p->alpha;
-        __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-        return _mm512_mask_mul_ps(v, negative, v, _mm512_set1_ps(slope));
-    }
-    default:
-        return v;
-    }
+    return activate_slope(v, p, p->kind == FQ_EPILOGUE_F32_PRELU ? p->slopes[row] : p->alpha);
 }
 
-/* activate() for a vector whose lane r is row r of the tile (rows [0, mr) hold results). */
+/* activate_row() for a vector whose lane r is row r of the tile (rows [0, mr) hold results). */
 static __m512 activate_rows(__m512 v, const fq_f32_gemm_params *p, size_t mr)
 {
     if (p->kind != FQ_EPILOGUE_F32_LEAKY_RELU && p->kind != FQ_EPILOGUE_F32_PRELU)
-        return activate(v, p, 0);
+        return activate_row(v, p, 0);
     __m512 slopes = p->kind == FQ_EPILOGUE_F32_PRELU
                         ? _mm512_maskz_loadu_ps(column_mask(mr, 0), p->slopes)
                         : _mm512_set1_ps(p->alpha);
@@ -154,7 +142,7 @@ static void vector_and_column_tile(size_t mr, size_t kc, const float *x, FQ_GEMM
             break;
         float *row = (float *)((char *)c + (size_t)i * c_stride);
         if (flags & FQ_F32_GEMM_LAST)
-            acc[i] = activate(acc[i], params, (size_t)i);
+            acc[i] = activate_row(acc[i], params, (size_t)i);
         _mm512_storeu_ps(row, acc[i]);
     }
     column_store(last, mr, c + 16, c_stride, flags, params);
@@ -195,7 +183,7 @@ static void one_vector_tile(size_t mr, size_t nc, size_t kc, const float *x, FQ_
             break;
         float *row = (float *)((char *)c + (size_t)i * c_stride);
         if (flags & FQ_F32_GEMM_LAST)
-            acc[i] = activate(acc[i], params, (size_t)i);
+            acc[i] = activate_row(acc[i], params, (size_t)i);
         _mm512_mask_storeu_ps(row, mask, acc[i]);
     }
 }
@@ -262,8 +250,8 @@ void FQ_GEMM_NAME(size_t mr, size_t nc, size_t kc, const float *x, FQ_GEMM_X_DEC
             break;
         float *row = (float *)((char *)c + (size_t)i * c_stride);
         if (flags & FQ_F32_GEMM_LAST) {
-            acc0[i] = activate(acc0[i], params, (size_t)i);
-            acc1[i] = activate(acc1[i], params, (size_t)i);
+            acc0[i] = activate_row(acc0[i], params, (size_t)i);
+            acc1[i] = activate_row(acc1[i], params, (size_t)i);
         }
         _mm512_mask_storeu_ps(row, mask0, acc0[i]);
         _mm512_mask_storeu_ps(row + 16, mask1, acc1[i]);

@@ -20,25 +20,9 @@
 #endif
 
 #include "f32_gemm.h"
+#include "f32_activate_sse41.h"
 
 enum { MR = 4, NR = 8 };
-
-static __m128 activate(__m128 v, const fq_f32_gemm_params *p, float slope)
-{
-    switch (p->kind) {
-    case FQ_EPILOGUE_F32_RELU:
-        return _mm_max_ps(v, _mm_setzero_ps());
-    case FQ_EPILOGUE_F32_CLIP:
-        return _mm_min_ps(_mm_set1_ps(p->beta), _mm_max_ps(_mm_set1_ps(p->alpha), v));
-    case FQ_EPILOGUE_F32_LEAKY_RELU:
-    case FQ_EPILOGUE_F32_PRELU: {
-        __m128 negative = _mm_cmplt_ps(v, _mm_setzero_ps());
-        return _mm_blendv_ps(v, _mm_mul_ps(v, _mm_set1_ps(slope)), negative);
-    }
-    default:
-        return v;
-    }
-}
 
 /* A full tile; rows at or past mr only read slope 0. */
 static void full_tile(size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL, const float *w,
@@ -78,8 +62,8 @@ static void full_tile(size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL, cons
             float slope = params->kind == FQ_EPILOGUE_F32_PRELU
                               ? ((size_t)i < mr ? params->slopes[i] : 0.0f)
                               : params->alpha;
-            acc0[i] = activate(acc0[i], params, slope);
-            acc1[i] = activate(acc1[i], params, slope);
+            acc0[i] = activate_slope(acc0[i], params, slope);
+            acc1[i] = activate_slope(acc1[i], params, slope);
         }
         _mm_storeu_ps(row, acc0[i]);
         _mm_storeu_ps(row + 4, acc1[i]);
