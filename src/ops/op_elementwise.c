@@ -346,27 +346,24 @@ static fq_status binary_exec(const fq_exec_ctx *ctx, fq_binary_op op)
     return FQ_OK;
 }
 
-/* Add, Sub and Mul of two fp32 inputs name the rows they run, for `fq cpu MODEL`: the state is
- * the name itself, static, so there is nothing to release. Other dtypes keep no state and are
- * reported as the reference rows. */
-fq_status fq_op_f32_binary_prepare(const fq_graph *graph, const fq_node *node,
-                                   const fq_kernel_config *config, void **state,
-                                   size_t *workspace, fq_error *err)
+/* Add, Sub and Mul of two fp32 inputs name the rows binary_exec runs them on, for `fq cpu
+ * MODEL`: the state is the static name (nothing to release). Other dtypes and ops keep no
+ * state and are reported as the reference rows. */
+static fq_status binary_prepare(const fq_graph *graph, const fq_node *node, fq_binary_op op,
+                                void **state, size_t *workspace)
 {
-    (void)config, (void)err;
-    static const char add[] = "f32_binary_add", sub[] = "f32_binary_sub",
-                      mul[] = "f32_binary_mul";
+    static const char *const names[] = {
+        [FQ_F32_BINARY_ADD] = "f32_binary_add",
+        [FQ_F32_BINARY_SUB] = "f32_binary_sub",
+        [FQ_F32_BINARY_MUL] = "f32_binary_mul",
+    };
+    fq_f32_binary_kind kind;
     *workspace = 0;
     *state = NULL;
-    if (node->n_inputs != 2 || node->inputs[0] < 0 || node->inputs[1] < 0 ||
-        graph->values[node->inputs[0]].dtype != FQ_DTYPE_F32 ||
-        graph->values[node->inputs[1]].dtype != FQ_DTYPE_F32)
-        return FQ_OK;
-    const char *name = strcmp(node->op_type, "Add") == 0   ? add
-                       : strcmp(node->op_type, "Sub") == 0 ? sub
-                       : strcmp(node->op_type, "Mul") == 0 ? mul
-                                                      : NULL;
-    *state = (void *)name;
+    if (node->n_inputs == 2 && node->inputs[0] >= 0 && node->inputs[1] >= 0 &&
+        graph->values[node->inputs[0]].dtype == FQ_DTYPE_F32 &&
+        graph->values[node->inputs[1]].dtype == FQ_DTYPE_F32 && f32_binary_kind_of(op, &kind))
+        *state = (void *)names[kind];
     return FQ_OK;
 }
 
@@ -374,6 +371,19 @@ const char *fq_op_f32_binary_kernel_name(const void *state)
 {
     return state;
 }
+
+#define DEFINE_F32_ROWS_PREPARE(name, op)                                                       \
+    fq_status fq_op_##name##_prepare(const fq_graph *graph, const fq_node *node,               \
+                                     const fq_kernel_config *config, void **state,              \
+                                     size_t *workspace, fq_error *err)                          \
+    {                                                                                           \
+        (void)config, (void)err;                                                                \
+        return binary_prepare(graph, node, op, state, workspace);                               \
+    }
+
+DEFINE_F32_ROWS_PREPARE(add, FQ_BINARY_ADD)
+DEFINE_F32_ROWS_PREPARE(sub, FQ_BINARY_SUB)
+DEFINE_F32_ROWS_PREPARE(mul, FQ_BINARY_MUL)
 
 #define DEFINE_BINARY_OP(name, op)                                                              \
     fq_status fq_op_##name##_infer(fq_graph *graph, fq_node *node, fq_error *err)               \

@@ -20,10 +20,15 @@ fq_status fq_op_exec_copy(const fq_exec_ctx *ctx);
     fq_status fq_op_##name##_exec(const fq_exec_ctx *ctx)
 
 /* op_elementwise.c */
-/* prepare and kernel_name of fp32 Add, Sub and Mul (the rows of kernels/f32_binary.h). */
-fq_status fq_op_f32_binary_prepare(const fq_graph *graph, const fq_node *node,
-                                   const fq_kernel_config *config, void **state,
-                                   size_t *workspace, fq_error *err);
+/* prepare and kernel_name of Add, Sub and Mul: fp32 ones name the rows of kernels/f32_binary.h
+ * they run. */
+#define FQ_DECLARE_F32_ROWS_PREPARE(name)                                                       \
+    fq_status fq_op_##name##_prepare(const fq_graph *graph, const fq_node *node,               \
+                                     const fq_kernel_config *config, void **state,              \
+                                     size_t *workspace, fq_error *err)
+FQ_DECLARE_F32_ROWS_PREPARE(add);
+FQ_DECLARE_F32_ROWS_PREPARE(sub);
+FQ_DECLARE_F32_ROWS_PREPARE(mul);
 const char *fq_op_f32_binary_kernel_name(const void *state);
 FQ_DECLARE_OP(neg);
 FQ_DECLARE_OP(abs);
