@@ -9,11 +9,16 @@
  * the first node's state then holds a fused plan (f32_pwdw.h) over both nodes' fp32 plans, its
  * exec writes the second node's output and the 1x1 output is never written. A MaxPool that
  * reads the depthwise output may join as a third node: then only the pool's output is
- * written. */
+ * written. Where such a pair (or pair and pool) is followed by another pointwise Conv on large
+ * planes and the CPU has the kernels, the step grows into an NCHW16c chain (f32_nchwc.h) of
+ * pointwise -> depthwise [-> MaxPool] stages, node after node while they fit: the tensors
+ * between its nodes stay in its workspace, channel-blocked, and only the last one is written,
+ * in NCHW. */
 #include <string.h>
 
 #include "f16_conv_plan.h"
 #include "f32_conv.h"
+#include "f32_nchwc.h"
 #include "f32_pwdw.h"
 #include "facequant/alloc.h"
 #include "ops/op_util.h"
@@ -253,7 +258,13 @@ typedef struct conv_state {
     fq_f32_conv_plan *f32;
     fq_f16_conv_plan *f16;
     fq_f32_pwdw_plan *pair;
+    fq_f32_nchwc_chain *chain; /* set once the pair grew into a chain: exec runs it */
+    int chain_nodes;           /* the nodes of the chain's step, this one first */
+    unsigned char role[FQ_SESSION_MAX_FUSED];  /* what each node is: ROLE_PW, ROLE_DW, ... */
+    unsigned char stage[FQ_SESSION_MAX_FUSED]; /* and the stage it belongs to */
 } conv_state;
+
+enum { ROLE_PW, ROLE_DW, ROLE_POOL };
 
 /* fp16 weights take the fp16-arithmetic plan when it applies (f16_conv_plan.h), else the
  * fp32-arithmetic plan with fp16 panels; f32 weights the fp32 plan. */
@@ -329,12 +340,17 @@ void fq_conv_release(void *state)
     fq_f32_conv_plan_free(made->f32);
     fq_f16_conv_plan_free(made->f16);
     fq_free(made->pair);
+    if (made->chain != NULL)
+        fq_f32_nchwc_chain_release(made->chain);
+    fq_free(made->chain);
     fq_free(made);
 }
 
 const char *fq_conv_kernel_name(const void *state)
 {
     const conv_state *made = state;
+    if (made->chain != NULL)
+        return made->chain->name;
     if (made->pair != NULL)
         return made->pair->name;
     return made->f16 != NULL ? made->f16->name : made->f32->name;
@@ -364,12 +380,171 @@ static bool fuse_maxpool(const fq_graph *graph, conv_state *made, const fq_node 
     return true;
 }
 
+/* A Conv node whose state can join a chain: fp32 weights and bias, an fp32 plan. */
+static const conv_state *chain_conv(const fq_graph *graph, const fq_node *node,
+                                    const void *state)
+{
+    const conv_state *made = state;
+    if (made == NULL || made->f32 == NULL || has_f16_weights(graph, node) ||
+        has_f16_bias(graph, node) || node->n_outputs != 1)
+        return NULL;
+    return made;
+}
+
+/* Adds a pointwise Conv as a new stage of the chain, on planes where chains pay. */
+static bool chain_add_pw(fq_f32_nchwc_chain *chain, const fq_graph *graph, const fq_node *node,
+                         const conv_state *conv)
+{
+    const fq_conv2d_f32_params *p = &conv->f32->p;
+    int b = bias_input(node);
+    if (conv->f32->path != FQ_F32_CONV_POINTWISE ||
+        p->in_h * p->in_w < FQ_F32_NCHWC_MIN_PIXELS)
+        return false;
+    return fq_f32_nchwc_chain_add_pw(chain, p, fq_node_input(graph, node, 1)->data,
+                                     b >= 0 ? fq_node_input(graph, node, b)->data : NULL);
+}
+
+static bool chain_add_dw(fq_f32_nchwc_chain *chain, const fq_f32_conv_plan *dw)
+{
+    return dw->path == FQ_F32_CONV_DEPTHWISE &&
+           fq_f32_nchwc_chain_add_dw(chain, &dw->p, dw->dw_weights, dw->dw_bias);
+}
+
+static bool chain_add_pool(fq_f32_nchwc_chain *chain, fq_pool2d_f32_params p)
+{
+    p.planes = chain->stages[chain->n_stages - 1].mid_channels;
+    return fq_f32_nchwc_chain_add_pool(chain, &p);
+}
+
+static void note_role(conv_state *made, int role)
+{
+    made->role[made->chain_nodes] = (unsigned char)role;
+    made->stage[made->chain_nodes] = (unsigned char)(made->chain->n_stages - 1);
+    made->chain_nodes++;
+}
+
+/* next joins the chain of made: the depthwise Conv of the last stage, its MaxPool, or the
+ * pointwise Conv of a new stage. */
+static bool extend_chain(const fq_graph *graph, conv_state *made, const fq_node *next,
+                         const void *next_state, size_t *workspace)
+{
+    fq_f32_nchwc_chain *chain = made->chain;
+    const fq_f32_nchwc_stage *last = &chain->stages[chain->n_stages - 1];
+    if (made->chain_nodes >= FQ_SESSION_MAX_FUSED)
+        return false;
+    int role;
+    if (strcmp(next->op_type, "MaxPool") == 0) {
+        fq_pool2d_f32_params p;
+        fq_error err = {0};
+        if (next->n_outputs != 1 || next->n_inputs != 1 ||
+            fq_node_input(graph, next, 0)->dtype != FQ_DTYPE_F32 ||
+            fq_maxpool_f32_params(graph, next, &p, &err) != FQ_OK || !chain_add_pool(chain, p))
+            return false;
+        role = ROLE_POOL;
+    } else {
+        const conv_state *conv = strcmp(next->op_type, "Conv") == 0
+                                     ? chain_conv(graph, next, next_state)
+                                     : NULL;
+        if (conv == NULL)
+            return false;
+        if (last->has_dw || last->has_pool) {
+            if (!chain_add_pw(chain, graph, next, conv))
+                return false;
+            role = ROLE_PW;
+        } else {
+            if (!chain_add_dw(chain, conv->f32))
+                return false;
+            role = ROLE_DW;
+        }
+    }
+    note_role(made, role);
+    *workspace = *workspace > chain->workspace ? *workspace : chain->workspace;
+    return true;
+}
+
+/* The fused pair of made (and its pool), then next as a second stage, as a chain; false (and
+ * made unchanged) when one of them does not fit. */
+static bool start_chain(const fq_graph *graph, const fq_node *node, conv_state *made,
+                        const fq_node *next, const void *next_state, size_t *workspace)
+{
+    const fq_f32_nchwc_kernel *kernel = fq_f32_nchwc_select(made->f32->gemm->isa);
+    const conv_state *head = chain_conv(graph, node, made);
+    const conv_state *conv = strcmp(next->op_type, "Conv") == 0
+                                 ? chain_conv(graph, next, next_state)
+                                 : NULL;
+    if (kernel == NULL || head == NULL || conv == NULL)
+        return false;
+    fq_f32_nchwc_chain *chain = fq_calloc(1, sizeof(*chain));
+    if (chain == NULL)
+        return false;
+    fq_f32_nchwc_chain_init(chain, kernel, made->f32->slots);
+    const fq_f32_pwdw_plan *pair = made->pair;
+    bool fits = chain_add_pw(chain, graph, node, head) && chain_add_dw(chain, pair->dw) &&
+                (pair->pool == NULL || chain_add_pool(chain, pair->pool_p)) &&
+                chain_add_pw(chain, graph, next, conv);
+    if (!fits) {
+        fq_f32_nchwc_chain_release(chain);
+        fq_free(chain);
+        return false;
+    }
+    made->chain = chain;
+    made->chain_nodes = 0;
+    made->role[0] = ROLE_PW, made->stage[0] = 0;
+    made->role[1] = ROLE_DW, made->stage[1] = 0;
+    made->chain_nodes = 2;
+    if (pair->pool != NULL)
+        made->role[2] = ROLE_POOL, made->stage[2] = 0, made->chain_nodes = 3;
+    note_role(made, ROLE_PW);
+    *workspace = *workspace > chain->workspace ? *workspace : chain->workspace;
+    return true;
+}
+
+/* A 3x3 stem Conv on the taps path (the chain sums as it does) and the pointwise Conv after it
+ * as the first two stages of a chain. */
+static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_state *made,
+                             const fq_node *next, const void *next_state, size_t *workspace)
+{
+    const conv_state *head = chain_conv(graph, node, made);
+    const conv_state *conv = strcmp(next->op_type, "Conv") == 0
+                                 ? chain_conv(graph, next, next_state)
+                                 : NULL;
+    if (head == NULL || conv == NULL || head->f32->path != FQ_F32_CONV_TAPS ||
+        head->f32->p.out_h * head->f32->p.out_w < FQ_F32_NCHWC_MIN_PIXELS)
+        return false;
+    const fq_f32_nchwc_kernel *kernel = fq_f32_nchwc_select(head->f32->tap_kernel.isa);
+    if (kernel == NULL)
+        return false;
+    fq_f32_nchwc_chain *chain = fq_calloc(1, sizeof(*chain));
+    if (chain == NULL)
+        return false;
+    fq_f32_nchwc_chain_init(chain, kernel, made->f32->slots);
+    int b = bias_input(node);
+    if (!fq_f32_nchwc_chain_add_stem(chain, &head->f32->p, fq_node_input(graph, node, 1)->data,
+                                     b >= 0 ? fq_node_input(graph, node, b)->data : NULL) ||
+        !chain_add_pw(chain, graph, next, conv)) {
+        fq_f32_nchwc_chain_release(chain);
+        fq_free(chain);
+        return false;
+    }
+    made->chain = chain;
+    made->role[0] = ROLE_PW, made->stage[0] = 0;
+    made->chain_nodes = 1;
+    note_role(made, ROLE_PW);
+    *workspace = *workspace > chain->workspace ? *workspace : chain->workspace;
+    return true;
+}
+
 bool fq_conv_fuse_next(const fq_graph *graph, const fq_node *node, void *state,
                        const fq_node *next, void *next_state, size_t *workspace)
 {
     conv_state *made = state;
+    if (made != NULL && made->chain != NULL)
+        return extend_chain(graph, made, next, next_state, workspace);
     if (made != NULL && made->pair != NULL)
-        return fuse_maxpool(graph, made, next, next_state, workspace);
+        return fuse_maxpool(graph, made, next, next_state, workspace) ||
+               start_chain(graph, node, made, next, next_state, workspace);
+    if (made != NULL && start_stem_chain(graph, node, made, next, next_state, workspace))
+        return true;
     const conv_state *following = next_state;
     if (made == NULL || following == NULL || made->f32 == NULL || following->f32 == NULL ||
         made->pair != NULL || next->op != node->op || next->n_inputs < 1 ||
@@ -425,8 +600,36 @@ static fq_status exec_pair(const fq_exec_ctx *ctx, const fq_f32_pwdw_plan *pair)
     return FQ_OK;
 }
 
+/* This node and the ones after it through the chain: only the last node's output is
+ * written. */
+static fq_status exec_chain(const fq_exec_ctx *ctx, const conv_state *made)
+{
+    const fq_f32_nchwc_chain *chain = made->chain;
+    if (ctx->workspace_size < chain->workspace)
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
+                           "too small for the chain", ctx->workspace_size);
+    fq_f32_nchwc_slopes slopes = {0};
+    const fq_exec_ctx *c = ctx, *last = ctx;
+    for (int i = 0; i < made->chain_nodes; i++, c = c->next) {
+        if (c == NULL)
+            return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "node %d of the chain's "
+                               "%d has no context", i, made->chain_nodes);
+        last = c;
+        int s = made->stage[i];
+        if (made->role[i] == ROLE_PW)
+            slopes.pw[s] = slopes_of(c, &slopes.pw_count[s]);
+        else if (made->role[i] == ROLE_DW)
+            slopes.dw[s] = slopes_of(c, &slopes.dw_count[s]);
+    }
+    fq_f32_nchwc_chain_run(chain, ctx->inputs[0].data, &slopes, last->outputs[0].data,
+                           ctx->workspace, ctx->pool);
+    return FQ_OK;
+}
+
 static fq_status exec_planned(const fq_exec_ctx *ctx, const conv_state *made)
 {
+    if (made->chain != NULL && ctx->next != NULL)
+        return exec_chain(ctx, made);
     if (made->pair != NULL && ctx->next != NULL)
         return exec_pair(ctx, made->pair);
     if (made->f16 != NULL)

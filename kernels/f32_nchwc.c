@@ -1,0 +1,392 @@
+/* NCHW16c chains: building the stages (packing their weights) and the threaded driver (see
+ * f32_nchwc.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "f32_nchwc.h"
+#include "facequant/alloc.h"
+#include "runtime/threadpool.h"
+
+enum { BLOCK = FQ_F32_NCHWC_BLOCK, RING = 4 };
+
+static const fq_f32_nchwc_kernel kernels[] = {
+#if defined(FQ_HAVE_ISA_AVX512)
+    {"f32_nchwc16__avx512", FQ_ISA_AVX512, fq_f32_nchwc_pw__avx512,
+     fq_f32_nchwc_dw_row__avx512, fq_f32_nchwc_pool_row__avx512, fq_f32_nchwc_to_nchw__avx512},
+#endif
+    {NULL, FQ_ISA_SCALAR, NULL, NULL, NULL, NULL},
+};
+
+const fq_f32_nchwc_kernel *fq_f32_nchwc_select(fq_isa cap)
+{
+    for (int i = 0; kernels[i].name != NULL; i++)
+        if (fq_isa_allowed(kernels[i].isa, cap))
+            return &kernels[i];
+    return NULL;
+}
+
+static size_t lines(size_t floats)
+{
+    return (floats + 15) & ~(size_t)15;
+}
+
+/* Floats between stages, per task, and the workspace bytes, from the stages so far. */
+static void size_workspace(fq_f32_nchwc_chain *chain)
+{
+    size_t between = 0, task = 0;
+    for (int s = 0; s < chain->n_stages; s++) {
+        const fq_f32_nchwc_stage *st = &chain->stages[s];
+        size_t row = (size_t)(st->mid_channels * st->w);
+        size_t out = (size_t)(st->mid_channels * st->out_h * st->out_w);
+        if (s + 1 < chain->n_stages && out > between)
+            between = out;
+        /* the ring, two depthwise rows for the pool, one staged output row; a stem's staged
+         * input rows */
+        size_t mine = lines(RING * row) + lines(2 * row) + lines(row);
+        if (st->is_stem)
+            mine = lines((size_t)(st->mid_channels * st->out_w)) +
+                   lines((size_t)(st->in_channels * 3 * st->padded_w));
+        task = mine > task ? mine : task;
+    }
+    chain->between_floats = lines(between);
+    chain->task_floats = task;
+    int buffers = chain->n_stages > 2 ? 2 : chain->n_stages - 1;
+    chain->workspace = ((size_t)buffers * chain->between_floats +
+                        (size_t)chain->slots * chain->task_floats) * sizeof(float);
+    snprintf(chain->name, sizeof(chain->name), "%s (%d stages)", chain->kernel->name,
+             chain->n_stages);
+}
+
+void fq_f32_nchwc_chain_init(fq_f32_nchwc_chain *chain, const fq_f32_nchwc_kernel *kernel,
+                             int threads)
+{
+    memset(chain, 0, sizeof(*chain));
+    chain->kernel = kernel;
+    chain->slots = threads > 1 ? threads : 1;
+}
+
+void fq_f32_nchwc_chain_release(fq_f32_nchwc_chain *chain)
+{
+    for (int s = 0; s < chain->n_stages; s++) {
+        fq_free_aligned(chain->stages[s].pw_w);
+        fq_free_aligned(chain->stages[s].dw_w);
+    }
+    chain->n_stages = 0;
+}
+
+static bool activation_fits(const fq_epilogue_f32 *act)
+{
+    return act->kind != FQ_EPILOGUE_F32_SIGMOID;
+}
+
+/* Weights of out_channels rows of k values as [out / 16][k][16], then the bias; NULL when out
+ * of memory. */
+static float *pack_rows(int64_t out_channels, int64_t k, const float *w, const float *bias)
+{
+    float *packed = fq_malloc_aligned((size_t)(out_channels * (k + 1)) * sizeof(float));
+    if (packed == NULL)
+        return NULL;
+    float *packed_bias = packed + out_channels * k;
+    for (int64_t o = 0; o < out_channels; o++) {
+        packed_bias[o] = bias != NULL ? bias[o] : 0.0f;
+        for (int64_t c = 0; c < k; c++)
+            packed[((o / BLOCK) * k + c) * BLOCK + o % BLOCK] = w[o * k + c];
+    }
+    return packed;
+}
+
+bool fq_f32_nchwc_chain_add_stem(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_params *p,
+                                 const float *w, const float *bias)
+{
+    if (chain->kernel == NULL || chain->n_stages != 0 || p->batch != 1 || p->groups != 1 ||
+        p->kernel_h != 3 || p->kernel_w != 3 || p->stride_h != p->stride_w ||
+        (p->stride_h != 1 && p->stride_h != 2) || p->dilation_h != 1 || p->dilation_w != 1 ||
+        p->pad_top != p->pad_left || p->pad_top > 1 ||
+        p->in_channels > FQ_F32_NCHWC_STEM_CHANNELS || p->out_channels % BLOCK != 0 ||
+        !activation_fits(&p->act))
+        return false;
+    int64_t k = p->in_channels * 9, padded_w = (p->out_w - 1) * p->stride_w + 3;
+    float *packed = pack_rows(p->out_channels, k, w, bias);
+    if (packed == NULL)
+        return false;
+    fq_f32_nchwc_stage *st = &chain->stages[chain->n_stages++];
+    *st = (fq_f32_nchwc_stage){.in_channels = p->in_channels, .mid_channels = p->out_channels,
+                               .h = p->in_h, .w = p->in_w, .out_h = p->out_h,
+                               .out_w = p->out_w, .is_stem = true, .stride = p->stride_w,
+                               .pad = p->pad_left, .padded_w = padded_w, .pw_w = packed,
+                               .pw_bias = packed + p->out_channels * k, .pw_act = p->act};
+    for (int64_t t = 0; t < k; t++)
+        st->offsets[t] = (ptrdiff_t)((t / 3) * padded_w + t % 3);
+    size_workspace(chain);
+    return true;
+}
+
+bool fq_f32_nchwc_chain_add_pw(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_params *p,
+                               const float *w, const float *bias)
+{
+    if (chain->kernel == NULL || chain->n_stages >= FQ_F32_NCHWC_MAX_STAGES || p->batch != 1 ||
+        p->groups != 1 || p->kernel_h != 1 || p->kernel_w != 1 || p->stride_h != 1 ||
+        p->stride_w != 1 || p->pad_top != 0 || p->pad_left != 0 || p->out_h != p->in_h ||
+        p->out_w != p->in_w || p->out_channels % BLOCK != 0 || !activation_fits(&p->act))
+        return false;
+    if (chain->n_stages > 0) {
+        const fq_f32_nchwc_stage *prev = &chain->stages[chain->n_stages - 1];
+        if (p->in_channels != prev->mid_channels || p->in_h != prev->out_h ||
+            p->in_w != prev->out_w || !(prev->has_dw || prev->is_stem))
+            return false;
+    }
+    int64_t k = p->in_channels;
+    float *packed = pack_rows(p->out_channels, k, w, bias);
+    if (packed == NULL)
+        return false;
+    float *packed_bias = packed + p->out_channels * k;
+    fq_f32_nchwc_stage *st = &chain->stages[chain->n_stages++];
+    *st = (fq_f32_nchwc_stage){.in_channels = k, .mid_channels = p->out_channels, .h = p->in_h,
+                               .w = p->in_w, .out_h = p->in_h, .out_w = p->in_w,
+                               .pw_w = packed, .pw_bias = packed_bias, .pw_act = p->act};
+    size_workspace(chain);
+    return true;
+}
+
+bool fq_f32_nchwc_chain_add_dw(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_params *p,
+                               const float *w, const float *bias)
+{
+    if (chain->n_stages == 0)
+        return false;
+    fq_f32_nchwc_stage *st = &chain->stages[chain->n_stages - 1];
+    int64_t c = st->mid_channels;
+    if (st->has_dw || st->is_stem || p->batch != 1 || p->in_channels != c || p->out_channels != c ||
+        p->groups != c || p->kernel_h != 3 || p->kernel_w != 3 || p->stride_h != 1 ||
+        p->stride_w != 1 || p->dilation_h != 1 || p->dilation_w != 1 || p->pad_top != 1 ||
+        p->pad_left != 1 || p->in_h != st->h || p->in_w != st->w || p->out_h != st->h ||
+        p->out_w != st->w || !activation_fits(&p->act))
+        return false;
+    float *packed = fq_malloc_aligned((size_t)(c * 10) * sizeof(float));
+    if (packed == NULL)
+        return false;
+    float *packed_bias = packed + c * 9;
+    for (int64_t ch = 0; ch < c; ch++) {
+        packed_bias[ch] = bias != NULL ? bias[ch] : 0.0f;
+        for (int t = 0; t < 9; t++)
+            packed[((ch / BLOCK) * 9 + t) * BLOCK + ch % BLOCK] = w[ch * 9 + t];
+    }
+    st->has_dw = true;
+    st->dw_w = packed;
+    st->dw_bias = packed_bias;
+    st->dw_act = p->act;
+    size_workspace(chain);
+    return true;
+}
+
+bool fq_f32_nchwc_chain_add_pool(fq_f32_nchwc_chain *chain, const fq_pool2d_f32_params *p)
+{
+    if (chain->n_stages == 0)
+        return false;
+    fq_f32_nchwc_stage *st = &chain->stages[chain->n_stages - 1];
+    if (!st->has_dw || st->has_pool || p->planes != st->mid_channels || p->in_h != st->h ||
+        p->in_w != st->w || st->h % 2 != 0 || st->w % 2 != 0 || p->kernel_h != 2 ||
+        p->kernel_w != 2 || p->stride_h != 2 || p->stride_w != 2 || p->dilation_h != 1 ||
+        p->dilation_w != 1 || p->pad_top != 0 || p->pad_left != 0 || p->pad_bottom != 0 ||
+        p->pad_right != 0 || p->out_h != st->h / 2 || p->out_w != st->w / 2)
+        return false;
+    st->has_pool = true;
+    st->out_h = st->h / 2;
+    st->out_w = st->w / 2;
+    size_workspace(chain);
+    return true;
+}
+
+/* The kernel parameters of an activation and its run's slopes (PRELU with one slope runs as
+ * LEAKY_RELU, as the GEMM and depthwise drivers run it). */
+static fq_f32_gemm_params params_of(const fq_epilogue_f32 *act, const float *slopes,
+                                    int64_t count)
+{
+    fq_f32_gemm_params p = {.kind = act->kind, .alpha = act->alpha, .beta = act->beta};
+    if (act->kind == FQ_EPILOGUE_F32_PRELU && count > 1) {
+        p.slopes = slopes;
+    } else if (act->kind == FQ_EPILOGUE_F32_PRELU) {
+        p.kind = FQ_EPILOGUE_F32_LEAKY_RELU;
+        p.alpha = count == 1 && slopes != NULL ? slopes[0] : 0.0f;
+    }
+    return p;
+}
+
+typedef struct stage_job {
+    const fq_f32_nchwc_chain *chain;
+    const fq_f32_nchwc_stage *st;
+    const float *x;   /* the stage's input */
+    bool x_nchw;      /* the chain's input: NCHW, else NCHW16c */
+    float *y;         /* the stage's output */
+    bool y_nchw;      /* the chain's output */
+    fq_f32_gemm_params pw, dw;
+    float *task_area;
+    int64_t tasks;
+} stage_job;
+
+/* Pointwise row ih of the stage's input into `out` (one row of every mid block, blocks
+ * out_block floats apart). */
+static void pw_row(const stage_job *job, int64_t ih, float *out, ptrdiff_t out_block)
+{
+    const fq_f32_nchwc_stage *st = job->st;
+    ptrdiff_t plane = (ptrdiff_t)(st->h * st->w);
+    fq_f32_nchwc_pw_args a = {.k = st->in_channels, .pixels = st->w,
+                              .out_blocks = st->mid_channels / BLOCK, .w = st->pw_w,
+                              .bias = st->pw_bias, .y = out, .y_block = out_block,
+                              .act = &job->pw};
+    if (job->x_nchw) {
+        a.x = job->x + ih * st->w;
+        a.x_block = BLOCK * plane;
+        a.x_lane = plane;
+        a.x_pixel = 1;
+    } else {
+        a.x = job->x + ih * st->w * BLOCK;
+        a.x_block = BLOCK * plane;
+        a.x_lane = 1;
+        a.x_pixel = BLOCK;
+    }
+    job->chain->kernel->pw(&a);
+}
+
+/* Output row oh of the stage (every block, row_floats floats per block in `row`) to y. */
+static void emit_row(const stage_job *job, int64_t oh, const float *row, int64_t out_w)
+{
+    const fq_f32_nchwc_stage *st = job->st;
+    ptrdiff_t plane = (ptrdiff_t)(st->out_h * st->out_w);
+    for (int64_t b = 0; b < st->mid_channels / BLOCK; b++)
+        job->chain->kernel->to_nchw(row + b * out_w * BLOCK, out_w,
+                                    job->y + b * BLOCK * plane + oh * out_w, plane);
+}
+
+/* Where output row oh of block b goes: the NCHW16c output, or the staging row. */
+static float *out_row(const stage_job *job, float *staging, int64_t b, int64_t oh)
+{
+    const fq_f32_nchwc_stage *st = job->st;
+    if (job->y_nchw)
+        return staging + b * st->out_w * BLOCK;
+    return job->y + (b * st->out_h + oh) * st->out_w * BLOCK;
+}
+
+/* A stage without a depthwise convolution: pointwise rows straight to the output. */
+static void run_pw_rows(const stage_job *job, int64_t r0, int64_t r1, float *staging)
+{
+    const fq_f32_nchwc_stage *st = job->st;
+    for (int64_t oh = r0; oh < r1; oh++) {
+        if (job->y_nchw) {
+            pw_row(job, oh, staging, st->w * BLOCK);
+            emit_row(job, oh, staging, st->w);
+        } else {
+            pw_row(job, oh, job->y + oh * st->w * BLOCK, st->h * st->w * BLOCK);
+        }
+    }
+}
+
+/* A stem stage: per output row, its input rows staged with their padding (a row of zeros for a
+ * padded row), then the pointwise kernel over the offset table of its taps. */
+static void run_stem_rows(const stage_job *job, int64_t r0, int64_t r1, float *area)
+{
+    const fq_f32_nchwc_stage *st = job->st;
+    float *staging = area;
+    float *padded = area + lines((size_t)(st->mid_channels * st->out_w));
+    int64_t plane = st->h * st->w;
+    for (int64_t oh = r0; oh < r1; oh++) {
+        for (int64_t c = 0; c < st->in_channels; c++)
+            for (int kh = 0; kh < 3; kh++) {
+                float *row = padded + (c * 3 + kh) * st->padded_w;
+                int64_t ih = oh * st->stride + kh - st->pad;
+                memset(row, 0, (size_t)st->padded_w * sizeof(float));
+                if (ih < 0 || ih >= st->h)
+                    continue;
+                int64_t n = st->padded_w - st->pad < st->w ? st->padded_w - st->pad : st->w;
+                memcpy(row + st->pad, job->x + c * plane + ih * st->w, (size_t)n * sizeof(float));
+            }
+        fq_f32_nchwc_pw_args a = {.x = padded, .x_pixel = st->stride, .offsets = st->offsets,
+                                  .k = st->in_channels * 9, .pixels = st->out_w,
+                                  .out_blocks = st->mid_channels / BLOCK, .w = st->pw_w,
+                                  .bias = st->pw_bias, .act = &job->pw};
+        if (job->y_nchw) {
+            a.y = staging;
+            a.y_block = st->out_w * BLOCK;
+            job->chain->kernel->pw(&a);
+            emit_row(job, oh, staging, st->out_w);
+        } else {
+            a.y = job->y + oh * st->out_w * BLOCK;
+            a.y_block = st->out_h * st->out_w * BLOCK;
+            job->chain->kernel->pw(&a);
+        }
+    }
+}
+
+static void run_task(void *ctx, size_t index)
+{
+    const stage_job *job = ctx;
+    const fq_f32_nchwc_stage *st = job->st;
+    const fq_f32_nchwc_kernel *k = job->chain->kernel;
+    int64_t t = (int64_t)index, rows = st->out_h;
+    int64_t r0 = t * rows / job->tasks, r1 = (t + 1) * rows / job->tasks;
+    int64_t blocks = st->mid_channels / BLOCK, w = st->w;
+    size_t row = (size_t)(st->mid_channels * w);
+    float *ring = job->task_area + (size_t)t * job->chain->task_floats;
+    float *dw_rows = ring + lines(RING * row);
+    float *staging = dw_rows + lines(2 * row);
+    if (st->is_stem) {
+        run_stem_rows(job, r0, r1, ring);
+        return;
+    }
+    if (!st->has_dw) {
+        run_pw_rows(job, r0, r1, staging);
+        return;
+    }
+    int64_t d0 = st->has_pool ? 2 * r0 : r0, d1 = st->has_pool ? 2 * r1 : r1;
+    int64_t next = d0 > 0 ? d0 - 1 : 0;
+    for (int64_t oh = d0; oh < d1; oh++) {
+        for (; next <= oh + 1 && next < st->h; next++)
+            pw_row(job, next, ring + (size_t)(next % RING) * row, w * BLOCK);
+        const float *in[3];
+        for (int kh = 0; kh < 3; kh++) {
+            int64_t ih = oh + kh - 1;
+            in[kh] = ih >= 0 && ih < st->h ? ring + (size_t)(ih % RING) * row : NULL;
+        }
+        for (int64_t b = 0; b < blocks; b++) {
+            const float *rows_b[3];
+            for (int kh = 0; kh < 3; kh++)
+                rows_b[kh] = in[kh] != NULL ? in[kh] + b * w * BLOCK : NULL;
+            float *out = st->has_pool ? dw_rows + (size_t)(oh % 2) * row + b * w * BLOCK
+                                      : out_row(job, staging, b, oh);
+            const float *slopes = job->dw.slopes != NULL ? job->dw.slopes + b * BLOCK : NULL;
+            k->dw_row(rows_b, w, st->dw_w + b * 9 * BLOCK, st->dw_bias + b * BLOCK, &job->dw,
+                      slopes, out);
+        }
+        if (st->has_pool && oh % 2 == 1) {
+            for (int64_t b = 0; b < blocks; b++)
+                k->pool_row(dw_rows + b * w * BLOCK, dw_rows + row + b * w * BLOCK, w,
+                            out_row(job, staging, b, oh / 2));
+            if (job->y_nchw)
+                emit_row(job, oh / 2, staging, st->out_w);
+        } else if (!st->has_pool && job->y_nchw) {
+            emit_row(job, oh, staging, st->out_w);
+        }
+    }
+}
+
+void fq_f32_nchwc_chain_run(const fq_f32_nchwc_chain *chain, const float *x,
+                            const fq_f32_nchwc_slopes *slopes, float *y, void *workspace,
+                            struct fq_threadpool *pool)
+{
+    float *between[2] = {workspace, (float *)workspace + chain->between_floats};
+    int buffers = chain->n_stages > 2 ? 2 : chain->n_stages - 1;
+    float *task_area = (float *)workspace + (size_t)buffers * chain->between_floats;
+    int64_t threads = fq_threadpool_size(pool);
+    threads = threads < chain->slots ? threads : chain->slots;
+    for (int s = 0; s < chain->n_stages; s++) {
+        const fq_f32_nchwc_stage *st = &chain->stages[s];
+        bool last = s + 1 == chain->n_stages;
+        stage_job job = {.chain = chain, .st = st, .x = s == 0 ? x : between[(s - 1) % 2],
+                         .x_nchw = s == 0, .y = last ? y : between[s % 2], .y_nchw = last,
+                         .pw = params_of(&st->pw_act, slopes->pw[s], slopes->pw_count[s]),
+                         .dw = params_of(&st->dw_act, slopes->dw[s], slopes->dw_count[s]),
+                         .task_area = task_area};
+        job.tasks = threads < st->out_h ? threads : st->out_h;
+        job.tasks = job.tasks > 0 ? job.tasks : 1;
+        fq_threadpool_parallel_for(pool, (size_t)job.tasks, run_task, &job);
+    }
+}
