@@ -30,7 +30,10 @@ static size_t lines(size_t floats)
     return (floats + 15) & ~(size_t)15;
 }
 
-/* Floats between stages, per task, and the workspace bytes, from the stages so far. */
+static size_t pipe_floats(const fq_f32_nchwc_chain *chain);
+
+/* Floats between stages, per task, and the workspace bytes, from the stages so far: one task
+ * runs the pipeline of run_pipe, more run stage after stage. */
 static void size_workspace(fq_f32_nchwc_chain *chain)
 {
     size_t between = 0, task = 0;
@@ -51,8 +54,11 @@ static void size_workspace(fq_f32_nchwc_chain *chain)
     chain->between_floats = lines(between);
     chain->task_floats = task;
     int buffers = chain->n_stages > 2 ? 2 : chain->n_stages - 1;
-    chain->workspace = ((size_t)buffers * chain->between_floats +
-                        (size_t)chain->slots * chain->task_floats) * sizeof(float);
+    size_t stages = chain->slots > 1 ? (size_t)buffers * chain->between_floats +
+                                           (size_t)chain->slots * chain->task_floats
+                                     : 0;
+    size_t rows = pipe_floats(chain);
+    chain->workspace = (stages > rows ? stages : rows) * sizeof(float);
     snprintf(chain->name, sizeof(chain->name), "%s (%d stages)", chain->kernel->name,
              chain->n_stages);
 }
@@ -280,38 +286,45 @@ static void run_pw_rows(const stage_job *job, int64_t r0, int64_t r1, float *sta
     }
 }
 
-/* A stem stage: per output row, its input rows staged with their padding (a row of zeros for a
- * padded row), then the pointwise kernel over the offset table of its taps. */
+/* Stem output row oh into out (blocks out_block floats apart): its input rows staged in padded
+ * with their padding (a row of zeros for a padded row), then the pointwise kernel over the
+ * offset table of its taps. */
+static void stem_row(const fq_f32_nchwc_chain *chain, const fq_f32_nchwc_stage *st,
+                     const float *x, const fq_f32_gemm_params *act, int64_t oh, float *padded,
+                     float *out, ptrdiff_t out_block)
+{
+    int64_t plane = st->h * st->w;
+    for (int64_t c = 0; c < st->in_channels; c++)
+        for (int kh = 0; kh < 3; kh++) {
+            float *row = padded + (c * 3 + kh) * st->padded_w;
+            int64_t ih = oh * st->stride + kh - st->pad;
+            memset(row, 0, (size_t)st->padded_w * sizeof(float));
+            if (ih < 0 || ih >= st->h)
+                continue;
+            int64_t n = st->padded_w - st->pad < st->w ? st->padded_w - st->pad : st->w;
+            memcpy(row + st->pad, x + c * plane + ih * st->w, (size_t)n * sizeof(float));
+        }
+    fq_f32_nchwc_pw_args a = {.x = padded, .x_pixel = st->stride, .offsets = st->offsets,
+                              .k = st->in_channels * 9, .pixels = st->out_w,
+                              .out_blocks = st->mid_channels / BLOCK, .w = st->pw_w,
+                              .bias = st->pw_bias, .y = out, .y_block = out_block, .act = act};
+    chain->kernel->pw(&a);
+}
+
+/* A stem stage's rows [r0, r1). */
 static void run_stem_rows(const stage_job *job, int64_t r0, int64_t r1, float *area)
 {
     const fq_f32_nchwc_stage *st = job->st;
     float *staging = area;
     float *padded = area + lines((size_t)(st->mid_channels * st->out_w));
-    int64_t plane = st->h * st->w;
     for (int64_t oh = r0; oh < r1; oh++) {
-        for (int64_t c = 0; c < st->in_channels; c++)
-            for (int kh = 0; kh < 3; kh++) {
-                float *row = padded + (c * 3 + kh) * st->padded_w;
-                int64_t ih = oh * st->stride + kh - st->pad;
-                memset(row, 0, (size_t)st->padded_w * sizeof(float));
-                if (ih < 0 || ih >= st->h)
-                    continue;
-                int64_t n = st->padded_w - st->pad < st->w ? st->padded_w - st->pad : st->w;
-                memcpy(row + st->pad, job->x + c * plane + ih * st->w, (size_t)n * sizeof(float));
-            }
-        fq_f32_nchwc_pw_args a = {.x = padded, .x_pixel = st->stride, .offsets = st->offsets,
-                                  .k = st->in_channels * 9, .pixels = st->out_w,
-                                  .out_blocks = st->mid_channels / BLOCK, .w = st->pw_w,
-                                  .bias = st->pw_bias, .act = &job->pw};
         if (job->y_nchw) {
-            a.y = staging;
-            a.y_block = st->out_w * BLOCK;
-            job->chain->kernel->pw(&a);
+            stem_row(job->chain, st, job->x, &job->pw, oh, padded, staging,
+                     st->out_w * BLOCK);
             emit_row(job, oh, staging, st->out_w);
         } else {
-            a.y = job->y + oh * st->out_w * BLOCK;
-            a.y_block = st->out_h * st->out_w * BLOCK;
-            job->chain->kernel->pw(&a);
+            stem_row(job->chain, st, job->x, &job->pw, oh, padded,
+                     job->y + oh * st->out_w * BLOCK, st->out_h * st->out_w * BLOCK);
         }
     }
 }
@@ -368,6 +381,156 @@ static void run_task(void *ctx, size_t index)
     }
 }
 
+/* One task, row by row through every stage ("depth first"): each stage keeps a ring of its
+ * middle rows, and every output row it finishes goes straight into the next stage's 1x1, so no
+ * tensor between stages is ever stored. */
+typedef struct pipe_stage {
+    float *ring, *dw_rows, *out_row, *padded;
+    int64_t next_dw; /* depthwise rows done */
+    int64_t mids;    /* middle rows done */
+} pipe_stage;
+
+typedef struct pipe {
+    const fq_f32_nchwc_chain *chain;
+    const float *x;
+    float *y;
+    fq_f32_gemm_params pw[FQ_F32_NCHWC_MAX_STAGES], dw[FQ_F32_NCHWC_MAX_STAGES];
+    pipe_stage st[FQ_F32_NCHWC_MAX_STAGES];
+} pipe;
+
+/* Floats of every stage's rows in the pipeline. */
+static size_t pipe_floats(const fq_f32_nchwc_chain *chain)
+{
+    size_t floats = 0;
+    for (int s = 0; s < chain->n_stages; s++) {
+        const fq_f32_nchwc_stage *st = &chain->stages[s];
+        size_t row = (size_t)(st->mid_channels * st->w);
+        floats += lines((size_t)(st->mid_channels * st->out_w));
+        if (st->is_stem)
+            floats += lines((size_t)(st->in_channels * 3 * st->padded_w));
+        if (st->has_dw)
+            floats += lines(RING * row);
+        if (st->has_pool)
+            floats += lines(2 * row);
+    }
+    return floats;
+}
+
+static void pipe_push(pipe *pp, int s, int64_t r, const float *in);
+
+/* Output row r of stage s: into the next stage, or the chain's NCHW output. */
+static void pipe_emit(pipe *pp, int s, int64_t r, const float *row)
+{
+    const fq_f32_nchwc_stage *st = &pp->chain->stages[s];
+    if (s + 1 < pp->chain->n_stages) {
+        pipe_push(pp, s + 1, r, row);
+        return;
+    }
+    ptrdiff_t plane = (ptrdiff_t)(st->out_h * st->out_w);
+    for (int64_t b = 0; b < st->mid_channels / BLOCK; b++)
+        pp->chain->kernel->to_nchw(row + b * st->out_w * BLOCK, st->out_w,
+                                   pp->y + b * BLOCK * plane + r * st->out_w, plane);
+}
+
+/* Input row r of stage s: in, one NCHW16c row, or NULL for row r of the chain's NCHW input.
+ * Computes its middle row, then every depthwise (and pooled) row that it completes. */
+static void pipe_push(pipe *pp, int s, int64_t r, const float *in)
+{
+    const fq_f32_nchwc_stage *st = &pp->chain->stages[s];
+    const fq_f32_nchwc_kernel *k = pp->chain->kernel;
+    pipe_stage *ps = &pp->st[s];
+    int64_t w = st->w, blocks = st->mid_channels / BLOCK;
+    size_t row = (size_t)(st->mid_channels * w);
+    fq_f32_nchwc_pw_args a = {.k = st->in_channels, .pixels = w, .out_blocks = blocks,
+                              .w = st->pw_w, .bias = st->pw_bias, .y_block = w * BLOCK,
+                              .act = &pp->pw[s]};
+    if (in == NULL) {
+        a.x = pp->x + r * w;
+        a.x_block = BLOCK * st->h * w;
+        a.x_lane = st->h * w;
+        a.x_pixel = 1;
+    } else {
+        a.x = in;
+        a.x_block = w * BLOCK;
+        a.x_lane = 1;
+        a.x_pixel = BLOCK;
+    }
+    if (!st->has_dw) {
+        a.y = ps->out_row;
+        k->pw(&a);
+        pipe_emit(pp, s, r, ps->out_row);
+        return;
+    }
+    a.y = ps->ring + (size_t)(r % RING) * row;
+    k->pw(&a);
+    ps->mids = r + 1;
+    for (; ps->next_dw < st->h; ps->next_dw++) {
+        int64_t d = ps->next_dw;
+        if (ps->mids <= (d + 1 < st->h ? d + 1 : st->h - 1))
+            return;
+        const float *rows_b[3];
+        for (int64_t b = 0; b < blocks; b++) {
+            for (int kh = 0; kh < 3; kh++) {
+                int64_t ih = d + kh - 1;
+                rows_b[kh] = ih >= 0 && ih < st->h
+                                 ? ps->ring + (size_t)(ih % RING) * row + b * w * BLOCK
+                                 : NULL;
+            }
+            float *out = st->has_pool ? ps->dw_rows + (size_t)(d % 2) * row + b * w * BLOCK
+                                      : ps->out_row + b * w * BLOCK;
+            const float *slopes = pp->dw[s].slopes != NULL ? pp->dw[s].slopes + b * BLOCK
+                                                           : NULL;
+            k->dw_row(rows_b, w, st->dw_w + b * 9 * BLOCK, st->dw_bias + b * BLOCK, &pp->dw[s],
+                      slopes, out);
+        }
+        if (!st->has_pool) {
+            pipe_emit(pp, s, d, ps->out_row);
+        } else if (d % 2 == 1) {
+            for (int64_t b = 0; b < blocks; b++)
+                k->pool_row(ps->dw_rows + b * w * BLOCK, ps->dw_rows + row + b * w * BLOCK, w,
+                            ps->out_row + b * st->out_w * BLOCK);
+            pipe_emit(pp, s, d / 2, ps->out_row);
+        }
+    }
+}
+
+static void run_pipe(const fq_f32_nchwc_chain *chain, const float *x,
+                     const fq_f32_nchwc_slopes *slopes, float *y, float *area)
+{
+    pipe pp = {.chain = chain, .x = x, .y = y};
+    for (int s = 0; s < chain->n_stages; s++) {
+        const fq_f32_nchwc_stage *st = &chain->stages[s];
+        size_t row = (size_t)(st->mid_channels * st->w);
+        pipe_stage *ps = &pp.st[s];
+        pp.pw[s] = params_of(&st->pw_act, slopes->pw[s], slopes->pw_count[s]);
+        pp.dw[s] = params_of(&st->dw_act, slopes->dw[s], slopes->dw_count[s]);
+        ps->out_row = area;
+        area += lines((size_t)(st->mid_channels * st->out_w));
+        if (st->is_stem) {
+            ps->padded = area;
+            area += lines((size_t)(st->in_channels * 3 * st->padded_w));
+        }
+        if (st->has_dw) {
+            ps->ring = area;
+            area += lines(RING * row);
+        }
+        if (st->has_pool) {
+            ps->dw_rows = area;
+            area += lines(2 * row);
+        }
+    }
+    const fq_f32_nchwc_stage *first = &chain->stages[0];
+    for (int64_t r = 0; r < (first->is_stem ? first->out_h : first->h); r++) {
+        if (first->is_stem) {
+            stem_row(chain, first, x, &pp.pw[0], r, pp.st[0].padded, pp.st[0].out_row,
+                     first->out_w * BLOCK);
+            pipe_emit(&pp, 0, r, pp.st[0].out_row);
+        } else {
+            pipe_push(&pp, 0, r, NULL);
+        }
+    }
+}
+
 void fq_f32_nchwc_chain_run(const fq_f32_nchwc_chain *chain, const float *x,
                             const fq_f32_nchwc_slopes *slopes, float *y, void *workspace,
                             struct fq_threadpool *pool)
@@ -377,6 +540,10 @@ void fq_f32_nchwc_chain_run(const fq_f32_nchwc_chain *chain, const float *x,
     float *task_area = (float *)workspace + (size_t)buffers * chain->between_floats;
     int64_t threads = fq_threadpool_size(pool);
     threads = threads < chain->slots ? threads : chain->slots;
+    if (threads <= 1) {
+        run_pipe(chain, x, slopes, y, workspace);
+        return;
+    }
     for (int s = 0; s < chain->n_stages; s++) {
         const fq_f32_nchwc_stage *st = &chain->stages[s];
         bool last = s + 1 == chain->n_stages;
