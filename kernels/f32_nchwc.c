@@ -32,33 +32,10 @@ static size_t lines(size_t floats)
 
 static size_t pipe_floats(const fq_f32_nchwc_chain *chain);
 
-/* Floats between stages, per task, and the workspace bytes, from the stages so far: one task
- * runs the pipeline of run_pipe, more run stage after stage. */
+/* The workspace bytes and the name, from the stages so far: one set of rows per task. */
 static void size_workspace(fq_f32_nchwc_chain *chain)
 {
-    size_t between = 0, task = 0;
-    for (int s = 0; s < chain->n_stages; s++) {
-        const fq_f32_nchwc_stage *st = &chain->stages[s];
-        size_t row = (size_t)(st->mid_channels * st->w);
-        size_t out = (size_t)(st->mid_channels * st->out_h * st->out_w);
-        if (s + 1 < chain->n_stages && out > between)
-            between = out;
-        /* the ring, two depthwise rows for the pool, one staged output row; a stem's staged
-         * input rows */
-        size_t mine = lines(RING * row) + lines(2 * row) + lines(row);
-        if (st->is_stem)
-            mine = lines((size_t)(st->mid_channels * st->out_w)) +
-                   lines((size_t)(st->in_channels * 3 * st->padded_w));
-        task = mine > task ? mine : task;
-    }
-    chain->between_floats = lines(between);
-    chain->task_floats = task;
-    int buffers = chain->n_stages > 2 ? 2 : chain->n_stages - 1;
-    size_t stages = chain->slots > 1 ? (size_t)buffers * chain->between_floats +
-                                           (size_t)chain->slots * chain->task_floats
-                                     : 0;
-    size_t rows = pipe_floats(chain);
-    chain->workspace = (stages > rows ? stages : rows) * sizeof(float);
+    chain->workspace = pipe_floats(chain) * (size_t)chain->slots * sizeof(float);
     snprintf(chain->name, sizeof(chain->name), "%s (%d stages)", chain->kernel->name,
              chain->n_stages);
 }
@@ -217,75 +194,6 @@ static fq_f32_gemm_params params_of(const fq_epilogue_f32 *act, const float *slo
     return p;
 }
 
-typedef struct stage_job {
-    const fq_f32_nchwc_chain *chain;
-    const fq_f32_nchwc_stage *st;
-    const float *x;   /* the stage's input */
-    bool x_nchw;      /* the chain's input: NCHW, else NCHW16c */
-    float *y;         /* the stage's output */
-    bool y_nchw;      /* the chain's output */
-    fq_f32_gemm_params pw, dw;
-    float *task_area;
-    int64_t tasks;
-} stage_job;
-
-/* Pointwise row ih of the stage's input into `out` (one row of every mid block, blocks
- * out_block floats apart). */
-static void pw_row(const stage_job *job, int64_t ih, float *out, ptrdiff_t out_block)
-{
-    const fq_f32_nchwc_stage *st = job->st;
-    ptrdiff_t plane = (ptrdiff_t)(st->h * st->w);
-    fq_f32_nchwc_pw_args a = {.k = st->in_channels, .pixels = st->w,
-                              .out_blocks = st->mid_channels / BLOCK, .w = st->pw_w,
-                              .bias = st->pw_bias, .y = out, .y_block = out_block,
-                              .act = &job->pw};
-    if (job->x_nchw) {
-        a.x = job->x + ih * st->w;
-        a.x_block = BLOCK * plane;
-        a.x_lane = plane;
-        a.x_pixel = 1;
-    } else {
-        a.x = job->x + ih * st->w * BLOCK;
-        a.x_block = BLOCK * plane;
-        a.x_lane = 1;
-        a.x_pixel = BLOCK;
-    }
-    job->chain->kernel->pw(&a);
-}
-
-/* Output row oh of the stage (every block, row_floats floats per block in `row`) to y. */
-static void emit_row(const stage_job *job, int64_t oh, const float *row, int64_t out_w)
-{
-    const fq_f32_nchwc_stage *st = job->st;
-    ptrdiff_t plane = (ptrdiff_t)(st->out_h * st->out_w);
-    for (int64_t b = 0; b < st->mid_channels / BLOCK; b++)
-        job->chain->kernel->to_nchw(row + b * out_w * BLOCK, out_w,
-                                    job->y + b * BLOCK * plane + oh * out_w, plane);
-}
-
-/* Where output row oh of block b goes: the NCHW16c output, or the staging row. */
-static float *out_row(const stage_job *job, float *staging, int64_t b, int64_t oh)
-{
-    const fq_f32_nchwc_stage *st = job->st;
-    if (job->y_nchw)
-        return staging + b * st->out_w * BLOCK;
-    return job->y + (b * st->out_h + oh) * st->out_w * BLOCK;
-}
-
-/* A stage without a depthwise convolution: pointwise rows straight to the output. */
-static void run_pw_rows(const stage_job *job, int64_t r0, int64_t r1, float *staging)
-{
-    const fq_f32_nchwc_stage *st = job->st;
-    for (int64_t oh = r0; oh < r1; oh++) {
-        if (job->y_nchw) {
-            pw_row(job, oh, staging, st->w * BLOCK);
-            emit_row(job, oh, staging, st->w);
-        } else {
-            pw_row(job, oh, job->y + oh * st->w * BLOCK, st->h * st->w * BLOCK);
-        }
-    }
-}
-
 /* Stem output row oh into out (blocks out_block floats apart): its input rows staged in padded
  * with their padding (a row of zeros for a padded row), then the pointwise kernel over the
  * offset table of its taps. */
@@ -311,83 +219,18 @@ static void stem_row(const fq_f32_nchwc_chain *chain, const fq_f32_nchwc_stage *
     chain->kernel->pw(&a);
 }
 
-/* A stem stage's rows [r0, r1). */
-static void run_stem_rows(const stage_job *job, int64_t r0, int64_t r1, float *area)
-{
-    const fq_f32_nchwc_stage *st = job->st;
-    float *staging = area;
-    float *padded = area + lines((size_t)(st->mid_channels * st->out_w));
-    for (int64_t oh = r0; oh < r1; oh++) {
-        if (job->y_nchw) {
-            stem_row(job->chain, st, job->x, &job->pw, oh, padded, staging,
-                     st->out_w * BLOCK);
-            emit_row(job, oh, staging, st->out_w);
-        } else {
-            stem_row(job->chain, st, job->x, &job->pw, oh, padded,
-                     job->y + oh * st->out_w * BLOCK, st->out_h * st->out_w * BLOCK);
-        }
-    }
-}
-
-static void run_task(void *ctx, size_t index)
-{
-    const stage_job *job = ctx;
-    const fq_f32_nchwc_stage *st = job->st;
-    const fq_f32_nchwc_kernel *k = job->chain->kernel;
-    int64_t t = (int64_t)index, rows = st->out_h;
-    int64_t r0 = t * rows / job->tasks, r1 = (t + 1) * rows / job->tasks;
-    int64_t blocks = st->mid_channels / BLOCK, w = st->w;
-    size_t row = (size_t)(st->mid_channels * w);
-    float *ring = job->task_area + (size_t)t * job->chain->task_floats;
-    float *dw_rows = ring + lines(RING * row);
-    float *staging = dw_rows + lines(2 * row);
-    if (st->is_stem) {
-        run_stem_rows(job, r0, r1, ring);
-        return;
-    }
-    if (!st->has_dw) {
-        run_pw_rows(job, r0, r1, staging);
-        return;
-    }
-    int64_t d0 = st->has_pool ? 2 * r0 : r0, d1 = st->has_pool ? 2 * r1 : r1;
-    int64_t next = d0 > 0 ? d0 - 1 : 0;
-    for (int64_t oh = d0; oh < d1; oh++) {
-        for (; next <= oh + 1 && next < st->h; next++)
-            pw_row(job, next, ring + (size_t)(next % RING) * row, w * BLOCK);
-        const float *in[3];
-        for (int kh = 0; kh < 3; kh++) {
-            int64_t ih = oh + kh - 1;
-            in[kh] = ih >= 0 && ih < st->h ? ring + (size_t)(ih % RING) * row : NULL;
-        }
-        for (int64_t b = 0; b < blocks; b++) {
-            const float *rows_b[3];
-            for (int kh = 0; kh < 3; kh++)
-                rows_b[kh] = in[kh] != NULL ? in[kh] + b * w * BLOCK : NULL;
-            float *out = st->has_pool ? dw_rows + (size_t)(oh % 2) * row + b * w * BLOCK
-                                      : out_row(job, staging, b, oh);
-            const float *slopes = job->dw.slopes != NULL ? job->dw.slopes + b * BLOCK : NULL;
-            k->dw_row(rows_b, w, st->dw_w + b * 9 * BLOCK, st->dw_bias + b * BLOCK, &job->dw,
-                      slopes, out);
-        }
-        if (st->has_pool && oh % 2 == 1) {
-            for (int64_t b = 0; b < blocks; b++)
-                k->pool_row(dw_rows + b * w * BLOCK, dw_rows + row + b * w * BLOCK, w,
-                            out_row(job, staging, b, oh / 2));
-            if (job->y_nchw)
-                emit_row(job, oh / 2, staging, st->out_w);
-        } else if (!st->has_pool && job->y_nchw) {
-            emit_row(job, oh, staging, st->out_w);
-        }
-    }
-}
-
-/* One task, row by row through every stage ("depth first"): each stage keeps a ring of its
- * middle rows, and every output row it finishes goes straight into the next stage's 1x1, so no
- * tensor between stages is ever stored. */
+/* A task runs its band of the chain's output rows row by row through every stage ("depth
+ * first"): each stage keeps a ring of its middle rows, and every output row it finishes goes
+ * straight into the next stage's 1x1, so no tensor between stages is ever stored. A stage
+ * computes the rows [lo, hi) of its output that the band reads (its input rows [in_lo, in_hi)
+ * come from the stage before), so rows near a band's edge are computed by both tasks that
+ * read them, the same way. */
 typedef struct pipe_stage {
     float *ring, *dw_rows, *out_row, *padded;
-    int64_t next_dw; /* depthwise rows done */
-    int64_t mids;    /* middle rows done */
+    int64_t lo, hi;       /* output rows */
+    int64_t dw_hi;        /* depthwise rows [next_dw, dw_hi) are still to do */
+    int64_t in_lo, in_hi; /* input rows */
+    int64_t next_dw, mids;
 } pipe_stage;
 
 typedef struct pipe {
@@ -398,7 +241,7 @@ typedef struct pipe {
     pipe_stage st[FQ_F32_NCHWC_MAX_STAGES];
 } pipe;
 
-/* Floats of every stage's rows in the pipeline. */
+/* Floats of one task's rows. */
 static size_t pipe_floats(const fq_f32_nchwc_chain *chain)
 {
     size_t floats = 0;
@@ -439,6 +282,8 @@ static void pipe_push(pipe *pp, int s, int64_t r, const float *in)
     const fq_f32_nchwc_stage *st = &pp->chain->stages[s];
     const fq_f32_nchwc_kernel *k = pp->chain->kernel;
     pipe_stage *ps = &pp->st[s];
+    if (r < ps->in_lo || r >= ps->in_hi)
+        return;
     int64_t w = st->w, blocks = st->mid_channels / BLOCK;
     size_t row = (size_t)(st->mid_channels * w);
     fq_f32_nchwc_pw_args a = {.k = st->in_channels, .pixels = w, .out_blocks = blocks,
@@ -464,7 +309,7 @@ static void pipe_push(pipe *pp, int s, int64_t r, const float *in)
     a.y = ps->ring + (size_t)(r % RING) * row;
     k->pw(&a);
     ps->mids = r + 1;
-    for (; ps->next_dw < st->h; ps->next_dw++) {
+    for (; ps->next_dw < ps->dw_hi; ps->next_dw++) {
         int64_t d = ps->next_dw;
         if (ps->mids <= (d + 1 < st->h ? d + 1 : st->h - 1))
             return;
@@ -494,16 +339,46 @@ static void pipe_push(pipe *pp, int s, int64_t r, const float *in)
     }
 }
 
-static void run_pipe(const fq_f32_nchwc_chain *chain, const float *x,
-                     const fq_f32_nchwc_slopes *slopes, float *y, float *area)
+/* The rows every stage computes for the chain's output rows [lo, hi), last stage first. */
+static void plan_rows(pipe *pp, int64_t lo, int64_t hi)
 {
-    pipe pp = {.chain = chain, .x = x, .y = y};
+    for (int s = pp->chain->n_stages - 1; s >= 0; s--) {
+        const fq_f32_nchwc_stage *st = &pp->chain->stages[s];
+        pipe_stage *ps = &pp->st[s];
+        ps->lo = lo;
+        ps->hi = hi;
+        int64_t d_lo = st->has_pool ? 2 * lo : lo, d_hi = st->has_pool ? 2 * hi : hi;
+        ps->next_dw = d_lo;
+        ps->dw_hi = d_hi;
+        ps->mids = 0;
+        ps->in_lo = st->has_dw ? (d_lo > 0 ? d_lo - 1 : 0) : d_lo;
+        ps->in_hi = st->has_dw ? (d_hi + 1 < st->h ? d_hi + 1 : st->h) : d_hi;
+        lo = ps->in_lo;
+        hi = ps->in_hi;
+    }
+}
+
+typedef struct chain_job {
+    const fq_f32_nchwc_chain *chain;
+    const float *x;
+    const fq_f32_nchwc_slopes *slopes;
+    float *y;
+    float *workspace;
+    int64_t tasks;
+} chain_job;
+
+static void run_band(void *ctx, size_t index)
+{
+    const chain_job *job = ctx;
+    const fq_f32_nchwc_chain *chain = job->chain;
+    pipe pp = {.chain = chain, .x = job->x, .y = job->y};
+    float *area = job->workspace + index * pipe_floats(chain);
     for (int s = 0; s < chain->n_stages; s++) {
         const fq_f32_nchwc_stage *st = &chain->stages[s];
         size_t row = (size_t)(st->mid_channels * st->w);
         pipe_stage *ps = &pp.st[s];
-        pp.pw[s] = params_of(&st->pw_act, slopes->pw[s], slopes->pw_count[s]);
-        pp.dw[s] = params_of(&st->dw_act, slopes->dw[s], slopes->dw_count[s]);
+        pp.pw[s] = params_of(&st->pw_act, job->slopes->pw[s], job->slopes->pw_count[s]);
+        pp.dw[s] = params_of(&st->dw_act, job->slopes->dw[s], job->slopes->dw_count[s]);
         ps->out_row = area;
         area += lines((size_t)(st->mid_channels * st->out_w));
         if (st->is_stem) {
@@ -519,41 +394,29 @@ static void run_pipe(const fq_f32_nchwc_chain *chain, const float *x,
             area += lines(2 * row);
         }
     }
+    int64_t rows = chain->stages[chain->n_stages - 1].out_h, t = (int64_t)index;
+    plan_rows(&pp, t * rows / job->tasks, (t + 1) * rows / job->tasks);
     const fq_f32_nchwc_stage *first = &chain->stages[0];
-    for (int64_t r = 0; r < (first->is_stem ? first->out_h : first->h); r++) {
-        if (first->is_stem) {
-            stem_row(chain, first, x, &pp.pw[0], r, pp.st[0].padded, pp.st[0].out_row,
+    if (first->is_stem) {
+        for (int64_t r = pp.st[0].lo; r < pp.st[0].hi; r++) {
+            stem_row(chain, first, job->x, &pp.pw[0], r, pp.st[0].padded, pp.st[0].out_row,
                      first->out_w * BLOCK);
             pipe_emit(&pp, 0, r, pp.st[0].out_row);
-        } else {
-            pipe_push(&pp, 0, r, NULL);
         }
+        return;
     }
+    for (int64_t r = pp.st[0].in_lo; r < pp.st[0].in_hi; r++)
+        pipe_push(&pp, 0, r, NULL);
 }
 
 void fq_f32_nchwc_chain_run(const fq_f32_nchwc_chain *chain, const float *x,
                             const fq_f32_nchwc_slopes *slopes, float *y, void *workspace,
                             struct fq_threadpool *pool)
 {
-    float *between[2] = {workspace, (float *)workspace + chain->between_floats};
-    int buffers = chain->n_stages > 2 ? 2 : chain->n_stages - 1;
-    float *task_area = (float *)workspace + (size_t)buffers * chain->between_floats;
-    int64_t threads = fq_threadpool_size(pool);
-    threads = threads < chain->slots ? threads : chain->slots;
-    if (threads <= 1) {
-        run_pipe(chain, x, slopes, y, workspace);
-        return;
-    }
-    for (int s = 0; s < chain->n_stages; s++) {
-        const fq_f32_nchwc_stage *st = &chain->stages[s];
-        bool last = s + 1 == chain->n_stages;
-        stage_job job = {.chain = chain, .st = st, .x = s == 0 ? x : between[(s - 1) % 2],
-                         .x_nchw = s == 0, .y = last ? y : between[s % 2], .y_nchw = last,
-                         .pw = params_of(&st->pw_act, slopes->pw[s], slopes->pw_count[s]),
-                         .dw = params_of(&st->dw_act, slopes->dw[s], slopes->dw_count[s]),
-                         .task_area = task_area};
-        job.tasks = threads < st->out_h ? threads : st->out_h;
-        job.tasks = job.tasks > 0 ? job.tasks : 1;
-        fq_threadpool_parallel_for(pool, (size_t)job.tasks, run_task, &job);
-    }
+    int64_t tasks = fq_threadpool_size(pool), rows = chain->stages[chain->n_stages - 1].out_h;
+    tasks = tasks < chain->slots ? tasks : chain->slots;
+    tasks = tasks < rows ? tasks : rows;
+    chain_job job = {.chain = chain, .x = x, .slopes = slopes, .y = y, .workspace = workspace,
+                     .tasks = tasks > 0 ? tasks : 1};
+    fq_threadpool_parallel_for(pool, (size_t)job.tasks, run_band, &job);
 }

@@ -14,10 +14,12 @@
  *        most 1, from at most FQ_F32_NCHWC_STEM_CHANNELS input channels (no dw then);
  *   dw   (optional) a depthwise 3x3, stride 1, pad 1, dilation 1 over the mid channels;
  *   pool (optional, after dw) a max pool 2x2, stride 2, no padding, over even planes.
- * The chain reads its input in NCHW, keeps every tensor between stages in NCHW16c in its
- * workspace (mid channels are multiples of 16), and writes its last stage's output in NCHW.
- * Inside a stage the pointwise rows go to a ring of 4 rows per task and the depthwise kernel
- * reads them from there, so the middle tensor is never written either (as in f32_pwdw.h).
+ * The chain reads its input in NCHW and writes its last stage's output in NCHW; everything
+ * between is NCHW16c rows in its workspace (mid channels are multiples of 16). It runs depth
+ * first: each stage keeps a ring of 4 middle rows (pointwise output) that its depthwise kernel
+ * reads, and every output row a stage finishes (depthwise, pooled or pointwise) goes straight
+ * into the next stage's pointwise kernel, so neither the middle tensors nor the tensors
+ * between stages are ever stored: the workspace is a few rows per stage and task.
  *
  * Numerics: every pointwise output sums its channels in order from the bias by multiply-adds,
  * every depthwise output its taps kh-major from the bias (padded columns as multiply-adds of
@@ -28,9 +30,9 @@
  * kernels compute, so a chain's output equals running its nodes one by one under an AVX-512
  * cap bit for bit, for every thread count (tests/kernels/test_f32_nchwc.c).
  *
- * Threads: for each stage, task t of T takes output rows [t * R / T, (t + 1) * R / T) of the
- * stage's last operation (R its output height) and computes the middle rows they read, so a
- * middle row is computed twice only where two tasks' rows meet. Stages run one after another.
+ * Threads: task t of T takes the chain's output rows [t * R / T, (t + 1) * R / T) (R its
+ * output height) and every row of every stage they read, so rows near the band's edges are
+ * computed by both tasks that need them (the same way, so the bytes do not change).
  *
  * Activations: NONE, RELU, CLIP, LEAKY_RELU and PRELU (one slope, or one per channel) on pw and
  * dw; SIGMOID is refused. */
@@ -114,9 +116,7 @@ typedef struct fq_f32_nchwc_chain {
     int n_stages;
     fq_f32_nchwc_stage stages[FQ_F32_NCHWC_MAX_STAGES];
     int slots;            /* tasks the workspace is sized for */
-    size_t between_floats; /* one buffer between stages */
-    size_t task_floats;    /* one task's ring, depthwise rows and staging row */
-    size_t workspace;      /* bytes fq_f32_nchwc_chain_run needs */
+    size_t workspace;     /* bytes fq_f32_nchwc_chain_run needs */
     char name[64];
 } fq_f32_nchwc_chain;
 
