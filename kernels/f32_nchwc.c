@@ -12,9 +12,10 @@ enum { BLOCK = FQ_F32_NCHWC_BLOCK, RING = 4 };
 static const fq_f32_nchwc_kernel kernels[] = {
 #if defined(FQ_HAVE_ISA_AVX512)
     {"f32_nchwc16__avx512", FQ_ISA_AVX512, fq_f32_nchwc_pw__avx512,
-     fq_f32_nchwc_dw_row__avx512, fq_f32_nchwc_pool_row__avx512, fq_f32_nchwc_to_nchw__avx512},
+     fq_f32_nchwc_dw_row__avx512, fq_f32_nchwc_pool_row__avx512, fq_f32_nchwc_to_nchw__avx512,
+     fq_f32_nchwc_dw_row_s2__avx512},
 #endif
-    {NULL, FQ_ISA_SCALAR, NULL, NULL, NULL, NULL},
+    {NULL, FQ_ISA_SCALAR, NULL, NULL, NULL, NULL, NULL},
 };
 
 const fq_f32_nchwc_kernel *fq_f32_nchwc_select(fq_isa cap)
@@ -94,8 +95,9 @@ bool fq_f32_nchwc_chain_add_stem(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_
         return false;
     fq_f32_nchwc_stage *st = &chain->stages[chain->n_stages++];
     *st = (fq_f32_nchwc_stage){.in_channels = p->in_channels, .mid_channels = p->out_channels,
-                               .h = p->in_h, .w = p->in_w, .out_h = p->out_h,
-                               .out_w = p->out_w, .is_stem = true, .stride = p->stride_w,
+                               .h = p->in_h, .w = p->in_w, .mid_h = p->out_h,
+                               .mid_w = p->out_w, .out_h = p->out_h, .out_w = p->out_w,
+                               .is_stem = true, .stride = p->stride_w,
                                .pad = p->pad_left, .padded_w = padded_w, .pw_w = packed,
                                .pw_bias = packed + p->out_channels * k, .pw_act = p->act};
     for (int64_t t = 0; t < k; t++)
@@ -115,7 +117,7 @@ bool fq_f32_nchwc_chain_add_pw(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_pa
     if (chain->n_stages > 0) {
         const fq_f32_nchwc_stage *prev = &chain->stages[chain->n_stages - 1];
         if (p->in_channels != prev->mid_channels || p->in_h != prev->out_h ||
-            p->in_w != prev->out_w || !(prev->has_dw || prev->is_stem))
+            p->in_w != prev->out_w)
             return false;
     }
     int64_t k = p->in_channels;
@@ -125,8 +127,9 @@ bool fq_f32_nchwc_chain_add_pw(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_pa
     float *packed_bias = packed + p->out_channels * k;
     fq_f32_nchwc_stage *st = &chain->stages[chain->n_stages++];
     *st = (fq_f32_nchwc_stage){.in_channels = k, .mid_channels = p->out_channels, .h = p->in_h,
-                               .w = p->in_w, .out_h = p->in_h, .out_w = p->in_w,
-                               .pw_w = packed, .pw_bias = packed_bias, .pw_act = p->act};
+                               .w = p->in_w, .mid_h = p->in_h, .mid_w = p->in_w,
+                               .out_h = p->in_h, .out_w = p->in_w, .pw_w = packed,
+                               .pw_bias = packed_bias, .pw_act = p->act};
     size_workspace(chain);
     return true;
 }
@@ -138,11 +141,18 @@ bool fq_f32_nchwc_chain_add_dw(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_pa
         return false;
     fq_f32_nchwc_stage *st = &chain->stages[chain->n_stages - 1];
     int64_t c = st->mid_channels;
-    if (st->has_dw || st->is_stem || p->batch != 1 || p->in_channels != c || p->out_channels != c ||
-        p->groups != c || p->kernel_h != 3 || p->kernel_w != 3 || p->stride_h != 1 ||
-        p->stride_w != 1 || p->dilation_h != 1 || p->dilation_w != 1 || p->pad_top != 1 ||
-        p->pad_left != 1 || p->in_h != st->h || p->in_w != st->w || p->out_h != st->h ||
-        p->out_w != st->w || !activation_fits(&p->act))
+    if (st->has_dw || p->batch != 1 || p->in_channels != c || p->out_channels != c ||
+        p->groups != c || p->kernel_h != 3 || p->kernel_w != 3 ||
+        p->stride_h != p->stride_w || p->dilation_h != 1 || p->dilation_w != 1 ||
+        p->pad_top != p->pad_left || p->in_h != st->mid_h || p->in_w != st->mid_w ||
+        p->out_h < 1 || p->out_w < 1 || !activation_fits(&p->act))
+        return false;
+    bool s1 = p->stride_h == 1 && p->pad_top == 1 && p->out_h == p->in_h &&
+              p->out_w == p->in_w;
+    bool s2 = p->stride_h == 2 && p->pad_top <= 1 &&
+              (p->out_h - 1) * 2 - p->pad_top < p->in_h &&
+              (p->out_w - 1) * 2 - p->pad_left < p->in_w;
+    if (!s1 && !s2)
         return false;
     float *packed = fq_malloc_aligned((size_t)(c * 10) * sizeof(float));
     if (packed == NULL)
@@ -154,6 +164,10 @@ bool fq_f32_nchwc_chain_add_dw(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_pa
             packed[((ch / BLOCK) * 9 + t) * BLOCK + ch % BLOCK] = w[ch * 9 + t];
     }
     st->has_dw = true;
+    st->dw_stride = p->stride_h;
+    st->dw_pad = p->pad_top;
+    st->dw_oh = st->out_h = p->out_h;
+    st->dw_ow = st->out_w = p->out_w;
     st->dw_w = packed;
     st->dw_bias = packed_bias;
     st->dw_act = p->act;
@@ -166,15 +180,16 @@ bool fq_f32_nchwc_chain_add_pool(fq_f32_nchwc_chain *chain, const fq_pool2d_f32_
     if (chain->n_stages == 0)
         return false;
     fq_f32_nchwc_stage *st = &chain->stages[chain->n_stages - 1];
-    if (!st->has_dw || st->has_pool || p->planes != st->mid_channels || p->in_h != st->h ||
-        p->in_w != st->w || st->h % 2 != 0 || st->w % 2 != 0 || p->kernel_h != 2 ||
-        p->kernel_w != 2 || p->stride_h != 2 || p->stride_w != 2 || p->dilation_h != 1 ||
-        p->dilation_w != 1 || p->pad_top != 0 || p->pad_left != 0 || p->pad_bottom != 0 ||
-        p->pad_right != 0 || p->out_h != st->h / 2 || p->out_w != st->w / 2)
+    if (!st->has_dw || st->has_pool || p->planes != st->mid_channels || p->in_h != st->dw_oh ||
+        p->in_w != st->dw_ow || st->dw_oh % 2 != 0 || st->dw_ow % 2 != 0 ||
+        p->kernel_h != 2 || p->kernel_w != 2 || p->stride_h != 2 || p->stride_w != 2 ||
+        p->dilation_h != 1 || p->dilation_w != 1 || p->pad_top != 0 || p->pad_left != 0 ||
+        p->pad_bottom != 0 || p->pad_right != 0 || p->out_h != st->dw_oh / 2 ||
+        p->out_w != st->dw_ow / 2)
         return false;
     st->has_pool = true;
-    st->out_h = st->h / 2;
-    st->out_w = st->w / 2;
+    st->out_h = st->dw_oh / 2;
+    st->out_w = st->dw_ow / 2;
     size_workspace(chain);
     return true;
 }
@@ -213,7 +228,7 @@ static void stem_row(const fq_f32_nchwc_chain *chain, const fq_f32_nchwc_stage *
             memcpy(row + st->pad, x + c * plane + ih * st->w, (size_t)n * sizeof(float));
         }
     fq_f32_nchwc_pw_args a = {.x = padded, .x_pixel = st->stride, .offsets = st->offsets,
-                              .k = st->in_channels * 9, .pixels = st->out_w,
+                              .k = st->in_channels * 9, .pixels = st->mid_w,
                               .out_blocks = st->mid_channels / BLOCK, .w = st->pw_w,
                               .bias = st->pw_bias, .y = out, .y_block = out_block, .act = act};
     chain->kernel->pw(&a);
@@ -247,14 +262,15 @@ static size_t pipe_floats(const fq_f32_nchwc_chain *chain)
     size_t floats = 0;
     for (int s = 0; s < chain->n_stages; s++) {
         const fq_f32_nchwc_stage *st = &chain->stages[s];
-        size_t row = (size_t)(st->mid_channels * st->w);
-        floats += lines((size_t)(st->mid_channels * st->out_w));
+        size_t row = (size_t)(st->mid_channels * st->mid_w);
+        size_t dw_row = (size_t)(st->mid_channels * st->dw_ow);
+        floats += lines(st->has_dw ? dw_row : row);
         if (st->is_stem)
             floats += lines((size_t)(st->in_channels * 3 * st->padded_w));
         if (st->has_dw)
             floats += lines(RING * row);
         if (st->has_pool)
-            floats += lines(2 * row);
+            floats += lines(2 * dw_row);
     }
     return floats;
 }
@@ -275,8 +291,36 @@ static void pipe_emit(pipe *pp, int s, int64_t r, const float *row)
                                    pp->y + b * BLOCK * plane + r * st->out_w, plane);
 }
 
-/* Input row r of stage s: in, one NCHW16c row, or NULL for row r of the chain's NCHW input.
- * Computes its middle row, then every depthwise (and pooled) row that it completes. */
+/* Middle row r of stage s into out (blocks out_block floats apart): the stem's row, or the 1x1
+ * of in (one NCHW16c row), or of row r of the chain's NCHW input when in is NULL. */
+static void middle_row(pipe *pp, int s, int64_t r, const float *in, float *out,
+                       ptrdiff_t out_block)
+{
+    const fq_f32_nchwc_stage *st = &pp->chain->stages[s];
+    if (st->is_stem) {
+        stem_row(pp->chain, st, pp->x, &pp->pw[s], r, pp->st[s].padded, out, out_block);
+        return;
+    }
+    fq_f32_nchwc_pw_args a = {.k = st->in_channels, .pixels = st->w,
+                              .out_blocks = st->mid_channels / BLOCK, .w = st->pw_w,
+                              .bias = st->pw_bias, .y = out, .y_block = out_block,
+                              .act = &pp->pw[s]};
+    if (in == NULL) {
+        a.x = pp->x + r * st->w;
+        a.x_block = BLOCK * st->h * st->w;
+        a.x_lane = st->h * st->w;
+        a.x_pixel = 1;
+    } else {
+        a.x = in;
+        a.x_block = st->w * BLOCK;
+        a.x_lane = 1;
+        a.x_pixel = BLOCK;
+    }
+    pp->chain->kernel->pw(&a);
+}
+
+/* Input row r of stage s (see middle_row): its middle row, then every depthwise (and pooled)
+ * row that it completes, each passed on. */
 static void pipe_push(pipe *pp, int s, int64_t r, const float *in)
 {
     const fq_f32_nchwc_stage *st = &pp->chain->stages[s];
@@ -284,56 +328,43 @@ static void pipe_push(pipe *pp, int s, int64_t r, const float *in)
     pipe_stage *ps = &pp->st[s];
     if (r < ps->in_lo || r >= ps->in_hi)
         return;
-    int64_t w = st->w, blocks = st->mid_channels / BLOCK;
-    size_t row = (size_t)(st->mid_channels * w);
-    fq_f32_nchwc_pw_args a = {.k = st->in_channels, .pixels = w, .out_blocks = blocks,
-                              .w = st->pw_w, .bias = st->pw_bias, .y_block = w * BLOCK,
-                              .act = &pp->pw[s]};
-    if (in == NULL) {
-        a.x = pp->x + r * w;
-        a.x_block = BLOCK * st->h * w;
-        a.x_lane = st->h * w;
-        a.x_pixel = 1;
-    } else {
-        a.x = in;
-        a.x_block = w * BLOCK;
-        a.x_lane = 1;
-        a.x_pixel = BLOCK;
-    }
+    int64_t w = st->mid_w, ow = st->dw_ow, blocks = st->mid_channels / BLOCK;
+    size_t row = (size_t)(st->mid_channels * w), dw_row = (size_t)(st->mid_channels * ow);
     if (!st->has_dw) {
-        a.y = ps->out_row;
-        k->pw(&a);
+        middle_row(pp, s, r, in, ps->out_row, w * BLOCK);
         pipe_emit(pp, s, r, ps->out_row);
         return;
     }
-    a.y = ps->ring + (size_t)(r % RING) * row;
-    k->pw(&a);
+    middle_row(pp, s, r, in, ps->ring + (size_t)(r % RING) * row, w * BLOCK);
     ps->mids = r + 1;
     for (; ps->next_dw < ps->dw_hi; ps->next_dw++) {
-        int64_t d = ps->next_dw;
-        if (ps->mids <= (d + 1 < st->h ? d + 1 : st->h - 1))
+        int64_t d = ps->next_dw, top = d * st->dw_stride - st->dw_pad;
+        if (ps->mids <= (top + 2 < st->mid_h ? top + 2 : st->mid_h - 1))
             return;
         const float *rows_b[3];
         for (int64_t b = 0; b < blocks; b++) {
             for (int kh = 0; kh < 3; kh++) {
-                int64_t ih = d + kh - 1;
-                rows_b[kh] = ih >= 0 && ih < st->h
+                int64_t ih = top + kh;
+                rows_b[kh] = ih >= 0 && ih < st->mid_h
                                  ? ps->ring + (size_t)(ih % RING) * row + b * w * BLOCK
                                  : NULL;
             }
-            float *out = st->has_pool ? ps->dw_rows + (size_t)(d % 2) * row + b * w * BLOCK
-                                      : ps->out_row + b * w * BLOCK;
+            float *out = st->has_pool ? ps->dw_rows + (size_t)(d % 2) * dw_row + b * ow * BLOCK
+                                      : ps->out_row + b * ow * BLOCK;
             const float *slopes = pp->dw[s].slopes != NULL ? pp->dw[s].slopes + b * BLOCK
                                                            : NULL;
-            k->dw_row(rows_b, w, st->dw_w + b * 9 * BLOCK, st->dw_bias + b * BLOCK, &pp->dw[s],
-                      slopes, out);
+            const float *wt = st->dw_w + b * 9 * BLOCK, *bias = st->dw_bias + b * BLOCK;
+            if (st->dw_stride == 1)
+                k->dw_row(rows_b, w, wt, bias, &pp->dw[s], slopes, out);
+            else
+                k->dw_row_s2(rows_b, w, ow, st->dw_pad, wt, bias, &pp->dw[s], slopes, out);
         }
         if (!st->has_pool) {
             pipe_emit(pp, s, d, ps->out_row);
         } else if (d % 2 == 1) {
             for (int64_t b = 0; b < blocks; b++)
-                k->pool_row(ps->dw_rows + b * w * BLOCK, ps->dw_rows + row + b * w * BLOCK, w,
-                            ps->out_row + b * st->out_w * BLOCK);
+                k->pool_row(ps->dw_rows + b * ow * BLOCK, ps->dw_rows + dw_row + b * ow * BLOCK,
+                            ow, ps->out_row + b * st->out_w * BLOCK);
             pipe_emit(pp, s, d / 2, ps->out_row);
         }
     }
@@ -351,8 +382,14 @@ static void plan_rows(pipe *pp, int64_t lo, int64_t hi)
         ps->next_dw = d_lo;
         ps->dw_hi = d_hi;
         ps->mids = 0;
-        ps->in_lo = st->has_dw ? (d_lo > 0 ? d_lo - 1 : 0) : d_lo;
-        ps->in_hi = st->has_dw ? (d_hi + 1 < st->h ? d_hi + 1 : st->h) : d_hi;
+        ps->in_lo = d_lo;
+        ps->in_hi = d_hi;
+        if (st->has_dw) {
+            int64_t first = d_lo * st->dw_stride - st->dw_pad;
+            int64_t last = (d_hi - 1) * st->dw_stride - st->dw_pad + 2;
+            ps->in_lo = first > 0 ? first : 0;
+            ps->in_hi = last + 1 < st->mid_h ? last + 1 : st->mid_h;
+        }
         lo = ps->in_lo;
         hi = ps->in_hi;
     }
@@ -375,12 +412,13 @@ static void run_band(void *ctx, size_t index)
     float *area = job->workspace + index * pipe_floats(chain);
     for (int s = 0; s < chain->n_stages; s++) {
         const fq_f32_nchwc_stage *st = &chain->stages[s];
-        size_t row = (size_t)(st->mid_channels * st->w);
+        size_t row = (size_t)(st->mid_channels * st->mid_w);
+        size_t dw_row = (size_t)(st->mid_channels * st->dw_ow);
         pipe_stage *ps = &pp.st[s];
         pp.pw[s] = params_of(&st->pw_act, job->slopes->pw[s], job->slopes->pw_count[s]);
         pp.dw[s] = params_of(&st->dw_act, job->slopes->dw[s], job->slopes->dw_count[s]);
         ps->out_row = area;
-        area += lines((size_t)(st->mid_channels * st->out_w));
+        area += lines(st->has_dw ? dw_row : row);
         if (st->is_stem) {
             ps->padded = area;
             area += lines((size_t)(st->in_channels * 3 * st->padded_w));
@@ -391,20 +429,11 @@ static void run_band(void *ctx, size_t index)
         }
         if (st->has_pool) {
             ps->dw_rows = area;
-            area += lines(2 * row);
+            area += lines(2 * dw_row);
         }
     }
     int64_t rows = chain->stages[chain->n_stages - 1].out_h, t = (int64_t)index;
     plan_rows(&pp, t * rows / job->tasks, (t + 1) * rows / job->tasks);
-    const fq_f32_nchwc_stage *first = &chain->stages[0];
-    if (first->is_stem) {
-        for (int64_t r = pp.st[0].lo; r < pp.st[0].hi; r++) {
-            stem_row(chain, first, job->x, &pp.pw[0], r, pp.st[0].padded, pp.st[0].out_row,
-                     first->out_w * BLOCK);
-            pipe_emit(&pp, 0, r, pp.st[0].out_row);
-        }
-        return;
-    }
     for (int64_t r = pp.st[0].in_lo; r < pp.st[0].in_hi; r++)
         pipe_push(&pp, 0, r, NULL);
 }

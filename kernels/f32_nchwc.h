@@ -11,8 +11,9 @@
  * A chain is one fused session step (op_conv.c builds it from consecutive nodes): stage s is
  *   pw   a 1x1, stride-1, unpadded, ungrouped convolution, in_channels -> mid_channels, or, for
  *        the first stage only, a stem: a dense 3x3 convolution of stride 1 or 2, pads of at
- *        most 1, from at most FQ_F32_NCHWC_STEM_CHANNELS input channels (no dw then);
- *   dw   (optional) a depthwise 3x3, stride 1, pad 1, dilation 1 over the mid channels;
+ *        most 1, from at most FQ_F32_NCHWC_STEM_CHANNELS input channels;
+ *   dw   (optional) a depthwise 3x3 over the mid channels, dilation 1: stride 1 with pads of 1
+ *        keeping the size, or stride 2 with pads of at most 1;
  *   pool (optional, after dw) a max pool 2x2, stride 2, no padding, over even planes.
  * The chain reads its input in NCHW and writes its last stage's output in NCHW; everything
  * between is NCHW16c rows in its workspace (mid channels are multiples of 16). It runs depth
@@ -77,7 +78,10 @@ typedef struct fq_f32_nchwc_pw_args {
  *             the block's input rows rows[0..2] (the rows above, at and below; NULL: padding),
  *             weights wt[9][16] and bias[16]; slopes[16] for PRELU (else unused);
  *   pool_row  out (w / 2 pixels of one block) = 2x2 stride-2 max of rows r0 and r1 (w pixels);
- *   to_nchw   channel c < 16 of the w pixels of src (one block) to y + c * plane + [0, w). */
+ *   to_nchw   channel c < 16 of the w pixels of src (one block) to y + c * plane + [0, w);
+ *   dw_row_s2 output row `out` (out_w pixels) of a 3x3 depthwise at stride 2, input columns
+ *             2 * ow - pad_left + kw of rows[kh] (in_w pixels; zero outside, NULL rows
+ *             skipped), summed as dw_row sums. */
 typedef struct fq_f32_nchwc_kernel {
     const char *name; /* "f32_nchwc16__avx512" */
     fq_isa isa;
@@ -86,6 +90,9 @@ typedef struct fq_f32_nchwc_kernel {
                    const fq_f32_gemm_params *act, const float *slopes, float *out);
     void (*pool_row)(const float *r0, const float *r1, int64_t w, float *out);
     void (*to_nchw)(const float *src, int64_t w, float *y, ptrdiff_t plane);
+    void (*dw_row_s2)(const float *const rows[3], int64_t in_w, int64_t out_w,
+                      int64_t pad_left, const float *wt, const float *bias,
+                      const fq_f32_gemm_params *act, const float *slopes, float *out);
 } fq_f32_nchwc_kernel;
 
 /* The kernels allowed under cap, or NULL (only AVX-512 has them). */
@@ -97,12 +104,19 @@ void fq_f32_nchwc_dw_row__avx512(const float *const rows[3], int64_t w, const fl
                                  const float *slopes, float *out);
 void fq_f32_nchwc_pool_row__avx512(const float *r0, const float *r1, int64_t w, float *out);
 void fq_f32_nchwc_to_nchw__avx512(const float *src, int64_t w, float *y, ptrdiff_t plane);
+void fq_f32_nchwc_dw_row_s2__avx512(const float *const rows[3], int64_t in_w, int64_t out_w,
+                                    int64_t pad_left, const float *wt, const float *bias,
+                                    const fq_f32_gemm_params *act, const float *slopes,
+                                    float *out);
 
 typedef struct fq_f32_nchwc_stage {
     int64_t in_channels, mid_channels;
-    int64_t h, w;         /* the stage's input planes; pw and dw keep them */
-    int64_t out_h, out_w; /* after the pool (or the stem's stride) */
+    int64_t h, w;         /* the stage's input planes */
+    int64_t mid_h, mid_w; /* its middle rows: the pw (or stem) output */
+    int64_t dw_oh, dw_ow; /* the depthwise output */
+    int64_t out_h, out_w; /* the stage's output: pooled, depthwise or middle */
     bool has_dw, has_pool;
+    int64_t dw_stride, dw_pad; /* 1 and 1, or 2 and 0 or 1 (top and left) */
     bool is_stem;         /* pw is a 3x3 stem convolution (below) */
     int64_t stride, pad, padded_w; /* the stem's; its rows are staged padded_w floats wide */
     ptrdiff_t offsets[9 * FQ_F32_NCHWC_STEM_CHANNELS]; /* the stem's taps in a staged row set */
@@ -129,7 +143,7 @@ typedef struct fq_f32_nchwc_slopes {
 
 /* Sessions start a chain only on planes of at least this many pixels (op_conv.c): below 80x80
  * the NCHW kernels keep their data in the caches, and chains were not measured to pay there. */
-enum { FQ_F32_NCHWC_MIN_PIXELS = 80 * 80 };
+enum { FQ_F32_NCHWC_MIN_PIXELS = 56 * 56 };
 
 /* An empty chain for kernel with workspace for `threads` tasks. */
 void fq_f32_nchwc_chain_init(fq_f32_nchwc_chain *chain, const fq_f32_nchwc_kernel *kernel,
@@ -139,7 +153,7 @@ void fq_f32_nchwc_chain_release(fq_f32_nchwc_chain *chain);
 
 /* Starts a stage with the pointwise convolution p (weights OIHW, bias or NULL), when it reads
  * the previous stage's output (or starts the chain) and fits the rules above; false leaves the
- * chain as it was (also when out of memory). */
+ * chain as it was (also when out of memory). A stage may follow any stage. */
 bool fq_f32_nchwc_chain_add_pw(fq_f32_nchwc_chain *chain, const fq_conv2d_f32_params *p,
                                const float *w, const float *bias);
 /* Starts the chain with the stem convolution p (weights OIHW, bias or NULL). */

@@ -424,7 +424,7 @@ static void note_role(conv_state *made, int role)
 }
 
 /* next joins the chain of made: the depthwise Conv of the last stage, its MaxPool, or the
- * pointwise Conv of a new stage. */
+ * 1x1 Conv of a new stage. */
 static bool extend_chain(const fq_graph *graph, conv_state *made, const fq_node *next,
                          const void *next_state, size_t *workspace)
 {
@@ -447,14 +447,14 @@ static bool extend_chain(const fq_graph *graph, conv_state *made, const fq_node 
                                      : NULL;
         if (conv == NULL)
             return false;
-        if (last->has_dw || last->has_pool) {
-            if (!chain_add_pw(chain, graph, next, conv))
-                return false;
-            role = ROLE_PW;
-        } else {
+        if (conv->f32->path == FQ_F32_CONV_DEPTHWISE && !last->has_dw) {
             if (!chain_add_dw(chain, conv->f32))
                 return false;
             role = ROLE_DW;
+        } else {
+            if (!chain_add_pw(chain, graph, next, conv))
+                return false;
+            role = ROLE_PW;
         }
     }
     note_role(made, role);
@@ -499,8 +499,8 @@ static bool start_chain(const fq_graph *graph, const fq_node *node, conv_state *
     return true;
 }
 
-/* A 3x3 stem Conv on the taps path (the chain sums as it does) and the pointwise Conv after it
- * as the first two stages of a chain. */
+/* A 3x3 stem Conv on the taps path (the chain sums as it does) and the Conv after it, its
+ * depthwise layer or the 1x1 of the next stage, as the start of a chain. */
 static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_state *made,
                              const fq_node *next, const void *next_state, size_t *workspace)
 {
@@ -519,9 +519,10 @@ static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_st
         return false;
     fq_f32_nchwc_chain_init(chain, kernel, made->f32->slots);
     int b = bias_input(node);
+    bool dw = conv->f32->path == FQ_F32_CONV_DEPTHWISE;
     if (!fq_f32_nchwc_chain_add_stem(chain, &head->f32->p, fq_node_input(graph, node, 1)->data,
                                      b >= 0 ? fq_node_input(graph, node, b)->data : NULL) ||
-        !chain_add_pw(chain, graph, next, conv)) {
+        !(dw ? chain_add_dw(chain, conv->f32) : chain_add_pw(chain, graph, next, conv))) {
         fq_f32_nchwc_chain_release(chain);
         fq_free(chain);
         return false;
@@ -529,7 +530,7 @@ static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_st
     made->chain = chain;
     made->role[0] = ROLE_PW, made->stage[0] = 0;
     made->chain_nodes = 1;
-    note_role(made, ROLE_PW);
+    note_role(made, dw ? ROLE_DW : ROLE_PW);
     *workspace = *workspace > chain->workspace ? *workspace : chain->workspace;
     return true;
 }

@@ -1,7 +1,7 @@
 /* NCHW16c chains (kernels/f32_nchwc.h) against their nodes run one by one through the NCHW
  * plans of f32_conv.h and the max pool kernel under an AVX-512 cap: random chains of 1 to 4
- * stages (a 3x3 stem of 1..4 channels first or not, then pointwise, depthwise 3x3 or not, 2x2
- * max pool or not), input channels 1..40, middle
+ * stages (a 3x3 stem of 1..4 channels first or not, then 1x1 layers, each followed or not by a
+ * depthwise 3x3 of stride 1 or 2 and a 2x2 max pool), input channels 1..40, middle
  * channels 16..64, sides 1..26 (pixel counts that leave every tail of the kernels), every
  * activation on both convolutions with PRELU per channel and shared, 1, 2 and 3 threads. The
  * outputs must be equal bit for bit (the chain runs the same sums in the same order). And the
@@ -86,8 +86,29 @@ static fq_pool2d_f32_params pool_params(int64_t planes, int64_t h, int64_t w)
                                   .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 }
 
-/* A stage reading cin channels of h x w; every stage but the last has a depthwise layer. */
-static stage_case make_stage(int64_t cin, int64_t h, int64_t w, bool last)
+/* The depthwise layer of a stage over mid channels of h x w: stride 1 (pads 1) or 2 (pads 0 or
+ * 1) when the plane allows it, and a pool after it when its output has even sides. */
+static void add_random_dw(stage_case *s, int64_t mid, int64_t h, int64_t w)
+{
+    int64_t stride = fq_test_rand_int(1, 2), pad = stride == 1 ? 1 : fq_test_rand_int(0, 1);
+    if (h + 2 * pad < 3 || w + 2 * pad < 3)
+        stride = 1, pad = 1;
+    s->has_dw = true;
+    s->dw = conv_params(mid, mid, h, w, 3, mid);
+    s->dw.stride_h = s->dw.stride_w = stride;
+    s->dw.pad_top = s->dw.pad_left = pad;
+    s->dw.out_h = (h + 2 * pad - 3) / stride + 1;
+    s->dw.out_w = (w + 2 * pad - 3) / stride + 1;
+    s->dw_w = random_floats(mid * 9);
+    s->dw_b = random_floats(mid);
+    s->dw_slopes = random_floats(mid);
+    s->dw.act = random_act(s->dw_slopes, mid);
+    s->has_pool = s->dw.out_h % 2 == 0 && s->dw.out_w % 2 == 0 && fq_test_rand_int(0, 1);
+    s->pool = pool_params(mid, s->dw.out_h, s->dw.out_w);
+}
+
+/* A stage reading cin channels of h x w: a 1x1, then a depthwise layer or not. */
+static stage_case make_stage(int64_t cin, int64_t h, int64_t w)
 {
     stage_case s = {0};
     int64_t mid = 16 * fq_test_rand_int(1, 4);
@@ -96,14 +117,8 @@ static stage_case make_stage(int64_t cin, int64_t h, int64_t w, bool last)
     s.pw_b = random_floats(mid);
     s.pw_slopes = random_floats(mid);
     s.pw.act = random_act(s.pw_slopes, mid);
-    s.has_dw = !last || fq_test_rand_int(0, 3) > 0;
-    s.dw = conv_params(mid, mid, h, w, 3, mid);
-    s.dw_w = random_floats(mid * 9);
-    s.dw_b = random_floats(mid);
-    s.dw_slopes = random_floats(mid);
-    s.dw.act = random_act(s.dw_slopes, mid);
-    s.has_pool = s.has_dw && h % 2 == 0 && w % 2 == 0 && fq_test_rand_int(0, 1);
-    s.pool = pool_params(mid, h, w);
+    if (fq_test_rand_int(0, 3) > 0)
+        add_random_dw(&s, mid, h, w);
     return s;
 }
 
@@ -122,14 +137,16 @@ static stage_case make_stem(int64_t cin, int64_t h, int64_t w)
     s.pw_b = random_floats(mid);
     s.pw_slopes = random_floats(mid);
     s.pw.act = random_act(s.pw_slopes, mid);
+    if (fq_test_rand_int(0, 1))
+        add_random_dw(&s, mid, s.pw.out_h, s.pw.out_w);
     return s;
 }
 
 static void out_of(const stage_case *s, int64_t *c, int64_t *h, int64_t *w)
 {
     *c = s->pw.out_channels;
-    *h = s->has_pool ? s->pool.out_h : s->pw.out_h;
-    *w = s->has_pool ? s->pool.out_w : s->pw.out_w;
+    *h = s->has_pool ? s->pool.out_h : s->has_dw ? s->dw.out_h : s->pw.out_h;
+    *w = s->has_pool ? s->pool.out_w : s->has_dw ? s->dw.out_w : s->pw.out_w;
 }
 
 static chain_case random_chain(int max_side)
@@ -142,7 +159,7 @@ static chain_case random_chain(int max_side)
     c.nx = ch * h * w;
     c.x = random_floats(c.nx);
     for (int i = 0; i < c.n; i++) {
-        c.s[i] = stem && i == 0 ? make_stem(ch, h, w) : make_stage(ch, h, w, i + 1 == c.n);
+        c.s[i] = stem && i == 0 ? make_stem(ch, h, w) : make_stage(ch, h, w);
         out_of(&c.s[i], &ch, &h, &w);
     }
     c.ny = ch * h * w;
@@ -216,11 +233,10 @@ static void build_chain(const chain_case *c, int threads, fq_f32_nchwc_chain *ch
     fq_f32_nchwc_chain_init(chain, kernel, threads);
     for (int i = 0; i < c->n; i++) {
         const stage_case *s = &c->s[i];
-        if (s->is_stem) {
+        if (s->is_stem)
             assert_true(fq_f32_nchwc_chain_add_stem(chain, &s->pw, s->pw_w, s->pw_b));
-            continue;
-        }
-        assert_true(fq_f32_nchwc_chain_add_pw(chain, &s->pw, s->pw_w, s->pw_b));
+        else
+            assert_true(fq_f32_nchwc_chain_add_pw(chain, &s->pw, s->pw_w, s->pw_b));
         if (s->has_dw)
             assert_true(fq_f32_nchwc_chain_add_dw(chain, &s->dw, s->dw_w, s->dw_b));
         if (s->has_pool)
@@ -305,7 +321,7 @@ static void test_chain_equals_its_nodes_on_a_detector_backbone(void **state)
     c.x = random_floats(c.nx);
     int64_t mids[3] = {16, 64, 64}, ch = 16;
     for (int i = 0; i < 3; i++) {
-        c.s[i] = make_stage(ch, h, w, false);
+        c.s[i] = make_stage(ch, h, w);
         stage_case *s = &c.s[i];
         free(s->pw_w), free(s->pw_b), free(s->pw_slopes);
         free(s->dw_w), free(s->dw_b), free(s->dw_slopes);
@@ -349,12 +365,14 @@ static void test_chain_refuses_stages_it_cannot_run(void **state)
     assert_false(fq_f32_nchwc_chain_add_pw(&chain, &pw, w, NULL));
     pw.pad_top = 0;
     assert_true(fq_f32_nchwc_chain_add_pw(&chain, &pw, w, NULL));
-    /* a second stage needs a depthwise layer between */
     fq_conv2d_f32_params next = conv_params(32, 32, 8, 8, 1, 1);
-    assert_false(fq_f32_nchwc_chain_add_pw(&chain, &next, w, NULL));
+    /* depthwise: stride 1 must keep the size, dilation 1 */
     fq_conv2d_f32_params dw = conv_params(32, 32, 8, 8, 3, 32);
-    dw.stride_h = dw.stride_w = 2;
-    dw.out_h = dw.out_w = 4;
+    dw.pad_top = dw.pad_left = 0;
+    dw.out_h = dw.out_w = 6;
+    assert_false(fq_f32_nchwc_chain_add_dw(&chain, &dw, w, NULL));
+    dw = conv_params(32, 32, 8, 8, 3, 32);
+    dw.dilation_h = dw.dilation_w = 2;
     assert_false(fq_f32_nchwc_chain_add_dw(&chain, &dw, w, NULL));
     dw = conv_params(32, 32, 8, 8, 3, 32);
     assert_true(fq_f32_nchwc_chain_add_dw(&chain, &dw, w, NULL));

@@ -181,6 +181,44 @@ void fq_f32_nchwc_dw_row__avx512(const float *const rows[3], int64_t w, const fl
                          activate_block(dw_edge(rows, w, wv, bv, ow), act, slopes));
 }
 
+/* Output pixel ow of a stride-2 row: input columns 2 * ow - pad_left + kw, zero outside. */
+static inline __attribute__((always_inline)) __m512
+dw_s2_pixel(const float *const rows[3], int64_t in_w, int64_t pad_left, const __m512 wv[9],
+            __m512 bias, int64_t ow, const bool inside)
+{
+    __m512 acc = bias;
+    int64_t iw0 = 2 * ow - pad_left;
+    for (int kh = 0; kh < 3; kh++) {
+        if (rows[kh] == NULL)
+            continue;
+        for (int kw = 0; kw < 3; kw++) {
+            int64_t iw = iw0 + kw;
+            __m512 v = inside || (iw >= 0 && iw < in_w) ? _mm512_loadu_ps(rows[kh] + iw * BLOCK)
+                                                        : _mm512_setzero_ps();
+            acc = _mm512_fmadd_ps(wv[kh * 3 + kw], v, acc);
+        }
+    }
+    return acc;
+}
+
+void fq_f32_nchwc_dw_row_s2__avx512(const float *const rows[3], int64_t in_w, int64_t out_w,
+                                    int64_t pad_left, const float *wt, const float *bias,
+                                    const fq_f32_gemm_params *act, const float *slopes,
+                                    float *out)
+{
+    __m512 wv[9];
+    for (int t = 0; t < 9; t++)
+        wv[t] = _mm512_loadu_ps(wt + t * BLOCK);
+    __m512 bv = _mm512_loadu_ps(bias);
+    for (int64_t ow = 0; ow < out_w; ow++) {
+        int64_t iw0 = 2 * ow - pad_left;
+        __m512 acc = iw0 >= 0 && iw0 + 2 < in_w
+                         ? dw_s2_pixel(rows, in_w, pad_left, wv, bv, ow, true)
+                         : dw_s2_pixel(rows, in_w, pad_left, wv, bv, ow, false);
+        _mm512_storeu_ps(out + ow * BLOCK, activate_block(acc, act, slopes));
+    }
+}
+
 void fq_f32_nchwc_pool_row__avx512(const float *r0, const float *r1, int64_t w, float *out)
 {
     const __m512 lowest = _mm512_set1_ps(-FLT_MAX);
