@@ -1,9 +1,11 @@
-/* What a channel-blocked layout would give the large planes of yunet, one thread: the engine's
- * NCHW plans (f32_conv.h: the 1x1 "+blocks" driver and the depthwise 3x3 kernel) against
- * NCHW16c loops (nchwc_layout__avx512.c) on the same layer, each round timing both over the
- * same six buffer pairs (78 MB or more: every layer reads and writes memory, as it does inside
- * the model), rounds interleaved, medians and minimums of ROUNDS. The outputs are compared
- * after reordering; both sum in the same order, so they agree bit for bit.
+/* What the channel-blocked layout gives yunet's large layers, one thread: the engine's NCHW
+ * plans (f32_conv.h: the 1x1 "+blocks" driver and the depthwise 3x3 kernel) against the
+ * NCHW16c kernels of f32_nchwc.h run over whole planes of the same layer, each round timing
+ * both over the same six buffer pairs (78 MB or more: every layer reads and writes memory, as
+ * layers run one at a time do), rounds interleaved, medians and minimums of ROUNDS. This is the
+ * layout alone: a chain (f32_nchwc.h) also keeps the planes between its layers out of memory.
+ * The outputs are compared after reordering; both sum in the same order, so they agree bit for
+ * bit.
  *
  * Run: build/bench/nchwc_layout_bench (AVX-512 CPUs only). Figures: bench/README.md. */
 #include <math.h>
@@ -13,8 +15,8 @@
 
 #include "bench_peak.h"
 #include "f32_conv.h"
+#include "f32_nchwc.h"
 #include "facequant/alloc.h"
-#include "nchwc_layout.h"
 
 enum { BUFFERS = 6, ROUNDS = 9, BLOCK = 16 };
 
@@ -64,19 +66,36 @@ static void make_weights(const fq_conv2d_f32_params *p, float *w, float *bias, f
     }
 }
 
-static void run_blocked(const layer *l, const fq_conv2d_f32_params *p, const float *x,
-                        const float *wb, const float *bias, float *y)
+/* The layer over whole NCHW16c planes with the chain kernels: the 1x1 over all pixels as one
+ * run, the depthwise layer row by row. */
+static void run_blocked(const fq_f32_nchwc_kernel *k, const fq_conv2d_f32_params *p,
+                        const float *x, const float *wb, const float *bias, float *y)
 {
-    if (l->out_channels == 0) {
-        fq_nchwc_depthwise d = {p->in_channels, p->in_h, p->in_w};
-        fq_nchwc_depthwise_relu__avx512(&d, x, wb, bias, y);
-    } else {
-        fq_nchwc_pointwise pw = {p->in_channels, p->out_channels, p->in_h * p->in_w};
-        fq_nchwc_pointwise_relu__avx512(&pw, x, wb, bias, y);
+    fq_f32_gemm_params relu = {.kind = FQ_EPILOGUE_F32_RELU};
+    int64_t pixels = p->in_h * p->in_w;
+    if (p->groups == 1) {
+        fq_f32_nchwc_pw_args a = {.x = x, .x_block = BLOCK * pixels, .x_lane = 1,
+                                  .x_pixel = BLOCK, .k = p->in_channels, .pixels = pixels,
+                                  .out_blocks = p->out_channels / BLOCK, .w = wb, .bias = bias,
+                                  .y = y, .y_block = BLOCK * pixels, .act = &relu};
+        k->pw(&a);
+        return;
+    }
+    for (int64_t b = 0; b < p->in_channels / BLOCK; b++) {
+        const float *xb = x + b * pixels * BLOCK;
+        for (int64_t oh = 0; oh < p->out_h; oh++) {
+            const float *rows[3];
+            for (int kh = 0; kh < 3; kh++) {
+                int64_t ih = oh + kh - 1;
+                rows[kh] = ih >= 0 && ih < p->in_h ? xb + ih * p->in_w * BLOCK : NULL;
+            }
+            k->dw_row(rows, p->in_w, wb + b * 9 * BLOCK, bias + b * BLOCK, &relu, NULL,
+                      y + (b * pixels + oh * p->out_w) * BLOCK);
+        }
     }
 }
 
-static int bench_layer(const layer *l)
+static int bench_layer(const layer *l, const fq_f32_nchwc_kernel *kernel)
 {
     fq_conv2d_f32_params p = params_of(l);
     int64_t pixels = p.in_h * p.in_w, per = p.groups > 1 ? 9 : p.in_channels;
@@ -114,7 +133,7 @@ static int bench_layer(const layer *l)
         nchw[r] = (fq_bench_now() - t) / BUFFERS;
         t = fq_bench_now();
         for (int i = 0; i < BUFFERS; i++)
-            run_blocked(l, &p, xb[i], wb, bias, yb[i]);
+            run_blocked(kernel, &p, xb[i], wb, bias, yb[i]);
         blocked[r] = (fq_bench_now() - t) / BUFFERS;
     }
     /* The first buffer's outputs, NCHW reordered, against the blocked ones. */
@@ -152,17 +171,18 @@ static int bench_layer(const layer *l)
 
 int main(void)
 {
-    if (fq_isa_best() < FQ_ISA_AVX512) {
+    const fq_f32_nchwc_kernel *kernel = fq_f32_nchwc_select(FQ_ISA_AUTO);
+    if (kernel == NULL) {
         printf("nchwc_layout_bench: needs AVX-512; this CPU's best is %s\n",
                fq_isa_name(fq_isa_best()));
         return 0;
     }
-    printf("NCHW plans against NCHW16c loops, one thread, ms per layer (median, minimum of %d "
+    printf("NCHW plans against NCHW16c kernels, one thread, ms per layer (median, minimum of %d "
            "rounds over %d buffer pairs)\n", ROUNDS, BUFFERS);
     printf("  %-22s %-34s %15s   %15s   %5s   %s\n", "layer", "NCHW plan", "NCHW med min",
            "NCHW16c med min", "ratio", "differing");
     int failed = 0;
     for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++)
-        failed |= bench_layer(&layers[i]);
+        failed |= bench_layer(&layers[i], kernel);
     return failed;
 }

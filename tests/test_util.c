@@ -122,3 +122,12 @@ float fq_test_rand_float(float lo, float hi)
 {
     return lo + (hi - lo) * (float)((fq_test_rand() >> 11) * (1.0 / 9007199254740992.0));
 }
+
+float *fq_test_rand_floats(int64_t n)
+{
+    float *v = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    assert_non_null(v);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = fq_test_rand_float(-1.0f, 1.0f);
+    return v;
+}

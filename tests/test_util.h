@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The shared folder (models, golden, images): $FQ_SHARED, else the build's default
  * (FQ_SHARED_DEFAULT, ../shared beside the source tree). Returns NULL if it does not exist. */
@@ -36,5 +37,7 @@ unsigned long long fq_test_rand(void);
 int fq_test_rand_int(int lo, int hi);
 /* Uniform in [lo, hi). */
 float fq_test_rand_float(float lo, float hi);
+/* A malloc'ed array of n (at least one) such values in [-1, 1); asserts the allocation. */
+float *fq_test_rand_floats(int64_t n);
 
 #endif

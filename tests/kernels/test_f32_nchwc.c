@@ -46,15 +46,6 @@ typedef struct chain_case {
     int64_t nx, ny;
 } chain_case;
 
-static float *random_floats(int64_t n)
-{
-    float *v = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    assert_non_null(v);
-    for (int64_t i = 0; i < n; i++)
-        v[i] = fq_test_rand_float(-1.0f, 1.0f);
-    return v;
-}
-
 static fq_epilogue_f32 random_act(const float *slopes, int64_t channels)
 {
     fq_epilogue_f32 act = {.kind = kinds[fq_test_rand_int(0, N_KINDS - 1)], .alpha = -0.25f,
@@ -99,9 +90,9 @@ static void add_random_dw(stage_case *s, int64_t mid, int64_t h, int64_t w)
     s->dw.pad_top = s->dw.pad_left = pad;
     s->dw.out_h = (h + 2 * pad - 3) / stride + 1;
     s->dw.out_w = (w + 2 * pad - 3) / stride + 1;
-    s->dw_w = random_floats(mid * 9);
-    s->dw_b = random_floats(mid);
-    s->dw_slopes = random_floats(mid);
+    s->dw_w = fq_test_rand_floats(mid * 9);
+    s->dw_b = fq_test_rand_floats(mid);
+    s->dw_slopes = fq_test_rand_floats(mid);
     s->dw.act = random_act(s->dw_slopes, mid);
     s->has_pool = s->dw.out_h % 2 == 0 && s->dw.out_w % 2 == 0 && fq_test_rand_int(0, 1);
     s->pool = pool_params(mid, s->dw.out_h, s->dw.out_w);
@@ -113,9 +104,9 @@ static stage_case make_stage(int64_t cin, int64_t h, int64_t w)
     stage_case s = {0};
     int64_t mid = 16 * fq_test_rand_int(1, 4);
     s.pw = conv_params(cin, mid, h, w, 1, 1);
-    s.pw_w = random_floats(cin * mid);
-    s.pw_b = random_floats(mid);
-    s.pw_slopes = random_floats(mid);
+    s.pw_w = fq_test_rand_floats(cin * mid);
+    s.pw_b = fq_test_rand_floats(mid);
+    s.pw_slopes = fq_test_rand_floats(mid);
     s.pw.act = random_act(s.pw_slopes, mid);
     if (fq_test_rand_int(0, 3) > 0)
         add_random_dw(&s, mid, h, w);
@@ -133,9 +124,9 @@ static stage_case make_stem(int64_t cin, int64_t h, int64_t w)
     s.pw.pad_top = s.pw.pad_left = pad;
     s.pw.out_h = (h + 2 * pad - 3) / stride + 1;
     s.pw.out_w = (w + 2 * pad - 3) / stride + 1;
-    s.pw_w = random_floats(cin * 9 * mid);
-    s.pw_b = random_floats(mid);
-    s.pw_slopes = random_floats(mid);
+    s.pw_w = fq_test_rand_floats(cin * 9 * mid);
+    s.pw_b = fq_test_rand_floats(mid);
+    s.pw_slopes = fq_test_rand_floats(mid);
     s.pw.act = random_act(s.pw_slopes, mid);
     if (fq_test_rand_int(0, 1))
         add_random_dw(&s, mid, s.pw.out_h, s.pw.out_w);
@@ -157,7 +148,7 @@ static chain_case random_chain(int max_side)
     int64_t h = fq_test_rand_int(stem ? 3 : 1, max_side);
     int64_t w = fq_test_rand_int(0, 1) ? h : fq_test_rand_int(stem ? 3 : 1, max_side);
     c.nx = ch * h * w;
-    c.x = random_floats(c.nx);
+    c.x = fq_test_rand_floats(c.nx);
     for (int i = 0; i < c.n; i++) {
         c.s[i] = stem && i == 0 ? make_stem(ch, h, w) : make_stage(ch, h, w);
         out_of(&c.s[i], &ch, &h, &w);
@@ -318,7 +309,7 @@ static void test_chain_equals_its_nodes_on_a_detector_backbone(void **state)
     chain_case c = {.n = 3};
     int64_t h = 48, w = 40;
     c.nx = 16 * h * w;
-    c.x = random_floats(c.nx);
+    c.x = fq_test_rand_floats(c.nx);
     int64_t mids[3] = {16, 64, 64}, ch = 16;
     for (int i = 0; i < 3; i++) {
         c.s[i] = make_stage(ch, h, w);
@@ -329,11 +320,11 @@ static void test_chain_equals_its_nodes_on_a_detector_backbone(void **state)
                           .dw = conv_params(mids[i], mids[i], h, w, 3, mids[i]),
                           .has_dw = true, .has_pool = i == 0,
                           .pool = pool_params(mids[i], h, w)};
-        s->pw_w = random_floats(ch * mids[i]);
-        s->pw_b = random_floats(mids[i]);
+        s->pw_w = fq_test_rand_floats(ch * mids[i]);
+        s->pw_b = fq_test_rand_floats(mids[i]);
         s->pw_slopes = NULL;
-        s->dw_w = random_floats(mids[i] * 9);
-        s->dw_b = random_floats(mids[i]);
+        s->dw_w = fq_test_rand_floats(mids[i] * 9);
+        s->dw_b = fq_test_rand_floats(mids[i]);
         s->dw_slopes = NULL;
         s->pw.act.kind = s->dw.act.kind = FQ_EPILOGUE_F32_RELU;
         out_of(s, &ch, &h, &w);

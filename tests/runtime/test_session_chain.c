@@ -115,6 +115,16 @@ static float *unfused_output(const fq_graph *g)
     return y;
 }
 
+/* s, run, gives the output of g's nodes run alone, bit for bit. */
+static void expect_unfused_output(fq_session *s, const fq_graph *g)
+{
+    float *got = run_session(s);
+    float *want = unfused_output(g);
+    assert_memory_equal(got, want, OUT * sizeof(float));
+    free(got);
+    free(want);
+}
+
 static bool chains_here(void)
 {
     if (fq_isa_supported(FQ_ISA_AVX512))
@@ -202,11 +212,7 @@ static void test_caller_arena_of_the_planned_size_runs_the_chain(void **state)
     assert_non_null(arena);
     fq_session *s = open_session(g, 2, false, arena, size);
     assert_non_null(strstr(fq_session_kernel_name(s, 0), "nchwc16"));
-    float *got = run_session(s);
-    float *want = unfused_output(g);
-    assert_memory_equal(got, want, OUT * sizeof(float));
-    free(got);
-    free(want);
+    expect_unfused_output(s, g);
     fq_session_free(s);
     fq_free_aligned(arena);
     fq_graph_free(g);
@@ -223,11 +229,7 @@ static void test_chain_ends_at_a_value_with_a_second_reader(void **state)
     fq_session *s = open_session(g, 1, false, NULL, 0);
     assert_non_null(strstr(fq_session_kernel_name(s, 0), "(2 stages)"));
     assert_null(strstr(fq_session_kernel_name(s, 3), "fused"));
-    float *got = run_session(s);
-    float *want = unfused_output(g);
-    assert_memory_equal(got, want, OUT * sizeof(float));
-    free(got);
-    free(want);
+    expect_unfused_output(s, g);
     fq_session_free(s);
     fq_graph_free(g);
 }
