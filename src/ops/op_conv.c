@@ -380,15 +380,49 @@ static bool fuse_maxpool(const fq_graph *graph, conv_state *made, const fq_node 
     return true;
 }
 
-/* A Conv node whose state can join a chain: fp32 weights and bias, an fp32 plan. */
+/* A Conv node whose state can join a chain: an fp32-arithmetic plan (fp32 or fp16 weights). */
 static const conv_state *chain_conv(const fq_graph *graph, const fq_node *node,
                                     const void *state)
 {
+    (void)graph;
     const conv_state *made = state;
-    if (made == NULL || made->f32 == NULL || has_f16_weights(graph, node) ||
-        has_f16_bias(graph, node) || node->n_outputs != 1)
+    if (made == NULL || made->f32 == NULL || node->n_outputs != 1)
         return NULL;
     return made;
+}
+
+/* Input `input` of node as fp32 values (NULL for an absent input): the constant itself, or, for
+ * an fp16 one, a widened copy in *wide (the caller frees it). The chain packs its own copy, and
+ * the fp16-weight plans compute with exactly these values. */
+static const float *f32_values(const fq_graph *graph, const fq_node *node, int input,
+                               float **wide)
+{
+    *wide = NULL;
+    if (input < 0)
+        return NULL;
+    const fq_value *v = fq_node_input(graph, node, input);
+    if (v->dtype != FQ_DTYPE_F16)
+        return v->data;
+    int64_t n = fq_shape_numel(&v->shape);
+    *wide = fq_malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (*wide != NULL)
+        widen(v->data, n, *wide);
+    return *wide;
+}
+
+/* Adds a 3x3 stem (stem true) or a pointwise Conv (as a new stage) to the chain. */
+static bool chain_add_conv(fq_f32_nchwc_chain *chain, const fq_graph *graph,
+                           const fq_node *node, const conv_state *conv, bool stem)
+{
+    float *wide_w, *wide_b;
+    const float *w = f32_values(graph, node, 1, &wide_w);
+    const float *b = f32_values(graph, node, bias_input(node), &wide_b);
+    bool added = w != NULL && (bias_input(node) < 0 || b != NULL) &&
+                 (stem ? fq_f32_nchwc_chain_add_stem(chain, &conv->f32->p, w, b)
+                       : fq_f32_nchwc_chain_add_pw(chain, &conv->f32->p, w, b));
+    fq_free(wide_w);
+    fq_free(wide_b);
+    return added;
 }
 
 /* Adds a pointwise Conv as a new stage of the chain, on planes where chains pay. */
@@ -396,12 +430,10 @@ static bool chain_add_pw(fq_f32_nchwc_chain *chain, const fq_graph *graph, const
                          const conv_state *conv)
 {
     const fq_conv2d_f32_params *p = &conv->f32->p;
-    int b = bias_input(node);
     if (conv->f32->path != FQ_F32_CONV_POINTWISE ||
         p->in_h * p->in_w < FQ_F32_NCHWC_MIN_PIXELS)
         return false;
-    return fq_f32_nchwc_chain_add_pw(chain, p, fq_node_input(graph, node, 1)->data,
-                                     b >= 0 ? fq_node_input(graph, node, b)->data : NULL);
+    return chain_add_conv(chain, graph, node, conv, false);
 }
 
 static bool chain_add_dw(fq_f32_nchwc_chain *chain, const fq_f32_conv_plan *dw)
@@ -499,8 +531,9 @@ static bool start_chain(const fq_graph *graph, const fq_node *node, conv_state *
     return true;
 }
 
-/* A 3x3 stem Conv on the taps path (the chain sums as it does) and the Conv after it, its
- * depthwise layer or the 1x1 of the next stage, as the start of a chain. */
+/* A 3x3 stem Conv on the taps or im2col path (the chain sums as both do: channels and taps in
+ * order, padded taps as zeros) and the Conv after it, its depthwise layer or the 1x1 of the
+ * next stage, as the start of a chain. */
 static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_state *made,
                              const fq_node *next, const void *next_state, size_t *workspace)
 {
@@ -508,20 +541,19 @@ static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_st
     const conv_state *conv = strcmp(next->op_type, "Conv") == 0
                                  ? chain_conv(graph, next, next_state)
                                  : NULL;
-    if (head == NULL || conv == NULL || head->f32->path != FQ_F32_CONV_TAPS ||
+    if (head == NULL || conv == NULL ||
+        (head->f32->path != FQ_F32_CONV_TAPS && head->f32->path != FQ_F32_CONV_IM2COL) ||
         head->f32->p.out_h * head->f32->p.out_w < FQ_F32_NCHWC_MIN_PIXELS)
         return false;
-    const fq_f32_nchwc_kernel *kernel = fq_f32_nchwc_select(head->f32->tap_kernel.isa);
+    const fq_f32_nchwc_kernel *kernel = fq_f32_nchwc_select(head->f32->gemm->isa);
     if (kernel == NULL)
         return false;
     fq_f32_nchwc_chain *chain = fq_calloc(1, sizeof(*chain));
     if (chain == NULL)
         return false;
     fq_f32_nchwc_chain_init(chain, kernel, made->f32->slots);
-    int b = bias_input(node);
     bool dw = conv->f32->path == FQ_F32_CONV_DEPTHWISE;
-    if (!fq_f32_nchwc_chain_add_stem(chain, &head->f32->p, fq_node_input(graph, node, 1)->data,
-                                     b >= 0 ? fq_node_input(graph, node, b)->data : NULL) ||
+    if (!chain_add_conv(chain, graph, node, head, true) ||
         !(dw ? chain_add_dw(chain, conv->f32) : chain_add_pw(chain, graph, next, conv))) {
         fq_f32_nchwc_chain_release(chain);
         fq_free(chain);

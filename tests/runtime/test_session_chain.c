@@ -17,6 +17,7 @@
 
 #include "facequant/fq.h"
 #include "graph_builder.h"
+#include "ref/tensor_cast_ref.h"
 #include "test_util.h"
 
 /* 320x320 input: the stem's 160x160 output and the pool's 80x80 keep every 1x1 on planes a
@@ -28,6 +29,26 @@
 static const int64_t x_dims[] = {1, 3, SIDE, SIDE};
 static const int64_t pads[] = {1, 1, 1, 1};
 
+/* Weights of fp16 models: fp16 constants (IEEE half bit patterns). */
+static bool half_weights;
+
+static int weights(fq_graph *g, const char *name, const int64_t dims[4])
+{
+    if (!half_weights)
+        return gb_const_f32(g, name, 4, dims, NULL);
+    fq_shape shape = {.rank = 4, .dims = {dims[0], dims[1], dims[2], dims[3]}};
+    int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
+    uint16_t *half = malloc((size_t)n * sizeof(uint16_t));
+    assert_non_null(half);
+    for (int64_t i = 0; i < n; i++)
+        half[i] = fq_f16_from_f32(fq_test_rand_float(-1.0f, 1.0f));
+    int w;
+    assert_int_equal(fq_graph_add_value(g, name, FQ_DTYPE_F16, &shape, &w, NULL), FQ_OK);
+    assert_int_equal(fq_value_set_data(g, w, half, false, NULL), FQ_OK);
+    free(half);
+    return w;
+}
+
 static int conv(fq_graph *g, int x, int64_t cin, int64_t cout, int64_t k, int64_t stride,
                 int64_t groups, const char *name)
 {
@@ -35,8 +56,7 @@ static int conv(fq_graph *g, int x, int64_t cin, int64_t cout, int64_t k, int64_
     snprintf(wname, sizeof(wname), "%s_w", name);
     snprintf(bname, sizeof(bname), "%s_b", name);
     const int64_t w_dims[] = {cout, cin / groups, k, k}, b_dims[] = {cout};
-    int in[] = {x, gb_const_f32(g, wname, 4, w_dims, NULL), gb_const_f32(g, bname, 1, b_dims,
-                                                                           NULL)};
+    int in[] = {x, weights(g, wname, w_dims), gb_const_f32(g, bname, 1, b_dims, NULL)};
     int v = gb_node(g, "Conv", in, 3, name);
     if (groups > 1)
         gb_attr_int(g, "group", groups);
@@ -234,6 +254,25 @@ static void test_chain_ends_at_a_value_with_a_second_reader(void **state)
     fq_graph_free(g);
 }
 
+/* The same backbone with fp16 weights (an fp16 .fqm's Convs): the chain computes with their
+ * widened values, as the fp16-weight plans of the nodes do. */
+static void test_backbone_with_fp16_weights_is_one_chain_bit_for_bit(void **state)
+{
+    (void)state;
+    if (!chains_here())
+        skip();
+    half_weights = true;
+    fq_graph *g = backbone(false);
+    half_weights = false;
+    for (int threads = 1; threads <= 2; threads++) {
+        fq_session *s = open_session(g, threads, false, NULL, 0);
+        assert_non_null(strstr(fq_session_kernel_name(s, 0), "f32_nchwc16__avx512 (3 stages)"));
+        expect_unfused_output(s, g);
+        fq_session_free(s);
+    }
+    fq_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_observer_sees_every_node_and_the_values_inside_have_no_memory),
         cmocka_unit_test(test_caller_arena_of_the_planned_size_runs_the_chain),
         cmocka_unit_test(test_chain_ends_at_a_value_with_a_second_reader),
+        cmocka_unit_test(test_backbone_with_fp16_weights_is_one_chain_bit_for_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
