@@ -380,13 +380,13 @@ static bool fuse_maxpool(const fq_graph *graph, conv_state *made, const fq_node 
     return true;
 }
 
-/* A Conv node whose state can join a chain: an fp32-arithmetic plan (fp32 or fp16 weights). */
-static const conv_state *chain_conv(const fq_graph *graph, const fq_node *node,
-                                    const void *state)
+/* The state of a Conv node that can join a chain: an fp32-arithmetic plan (fp32 or fp16
+ * weights); NULL for any other node. */
+static const conv_state *chain_conv(const fq_node *node, const void *state)
 {
-    (void)graph;
     const conv_state *made = state;
-    if (made == NULL || made->f32 == NULL || node->n_outputs != 1)
+    if (strcmp(node->op_type, "Conv") != 0 || made == NULL || made->f32 == NULL ||
+        node->n_outputs != 1)
         return NULL;
     return made;
 }
@@ -474,9 +474,7 @@ static bool extend_chain(const fq_graph *graph, conv_state *made, const fq_node 
             return false;
         role = ROLE_POOL;
     } else {
-        const conv_state *conv = strcmp(next->op_type, "Conv") == 0
-                                     ? chain_conv(graph, next, next_state)
-                                     : NULL;
+        const conv_state *conv = chain_conv(next, next_state);
         if (conv == NULL)
             return false;
         if (conv->f32->path == FQ_F32_CONV_DEPTHWISE && !last->has_dw) {
@@ -500,10 +498,8 @@ static bool start_chain(const fq_graph *graph, const fq_node *node, conv_state *
                         const fq_node *next, const void *next_state, size_t *workspace)
 {
     const fq_f32_nchwc_kernel *kernel = fq_f32_nchwc_select(made->f32->gemm->isa);
-    const conv_state *head = chain_conv(graph, node, made);
-    const conv_state *conv = strcmp(next->op_type, "Conv") == 0
-                                 ? chain_conv(graph, next, next_state)
-                                 : NULL;
+    const conv_state *head = chain_conv(node, made);
+    const conv_state *conv = chain_conv(next, next_state);
     if (kernel == NULL || head == NULL || conv == NULL)
         return false;
     fq_f32_nchwc_chain *chain = fq_calloc(1, sizeof(*chain));
@@ -520,7 +516,6 @@ static bool start_chain(const fq_graph *graph, const fq_node *node, conv_state *
         return false;
     }
     made->chain = chain;
-    made->chain_nodes = 0;
     made->role[0] = ROLE_PW, made->stage[0] = 0;
     made->role[1] = ROLE_DW, made->stage[1] = 0;
     made->chain_nodes = 2;
@@ -537,10 +532,8 @@ static bool start_chain(const fq_graph *graph, const fq_node *node, conv_state *
 static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_state *made,
                              const fq_node *next, const void *next_state, size_t *workspace)
 {
-    const conv_state *head = chain_conv(graph, node, made);
-    const conv_state *conv = strcmp(next->op_type, "Conv") == 0
-                                 ? chain_conv(graph, next, next_state)
-                                 : NULL;
+    const conv_state *head = chain_conv(node, made);
+    const conv_state *conv = chain_conv(next, next_state);
     if (head == NULL || conv == NULL ||
         (head->f32->path != FQ_F32_CONV_TAPS && head->f32->path != FQ_F32_CONV_IM2COL) ||
         head->f32->p.out_h * head->f32->p.out_w < FQ_F32_NCHWC_MIN_PIXELS)
