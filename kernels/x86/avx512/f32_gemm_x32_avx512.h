@@ -1,16 +1,16 @@
 /* The body of the AVX-512 fp32 GEMM microkernels with 32-column tiles (two zmm per row), for
  * every tile height and both ways of reading X: each tile file defines
  *
- *   FQ_GEMM_MR       rows per tile (8 or 12)
+ *   FQ_GEMM_MR       rows per tile (4, 8 or 12)
  *   FQ_GEMM_NAME     the function (f32_gemm.h declares it)
  *   FQ_GEMM_OFFSETS  (optional) row k of X is at x + offsets[k]; without it, rows are x_stride
  *                    bytes apart
  *
  * and includes this header once. The contract and the packed-weight layout are in f32_gemm.h.
- * Short column tiles use masked loads and stores, tiles of at most 16 columns compute only the
- * first vector column, and a lone last column (tiles of 1 or 17 columns) runs its vector
- * along the tile's rows instead, over the packed weights as they lie; short row tiles compute
- * every row and store the first mr. Every path and both forms sum in the same order, so they
+ * Short column tiles use masked loads and stores, and tiles of at most 16 columns compute only
+ * the first vector column. Tiles of at most half as many columns as rows run a vector per
+ * column along the tile's rows instead, over the packed weights as they lie, and so does the
+ * last column of a 17-column tile; short row tiles compute every row and store the first mr. Every path and both forms sum in the same order, so they
  * give the same bits. */
 #include <immintrin.h>
 #include <stddef.h>
@@ -91,18 +91,46 @@ static void column_store(__m512 acc, size_t mr, float *c, size_t c_stride, unsig
         *(float *)((char *)c + i * c_stride) = lanes[i];
 }
 
-/* A one-column tile (a matrix-vector product): the vector runs along the tile's rows. */
-static void one_column_tile(size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL,
-                            const float *w, float *c, size_t c_stride, unsigned flags,
-                            const fq_f32_gemm_params *params)
+/* A tile of `cols` columns, far fewer than the tile has rows (the last pixels of a plane, or a
+ * matrix-vector product): a vector per column running along the tile's rows, `cols`
+ * multiply-adds per depth step where the row vectors would take one per row. Inlined with a
+ * constant `cols` and unrolled, so that the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void column_strip(
+    size_t cols, size_t mr, size_t kc, const float *x, FQ_GEMM_X_DECL, const float *w,
+    float *c, size_t c_stride, unsigned flags, const fq_f32_gemm_params *params)
 {
-    __m512 acc = column_start(mr, c, c_stride, flags, w);
+    __m512 acc[16];
+    _Pragma("GCC unroll 16")
+    for (size_t j = 0; j < cols; j++)
+        acc[j] = column_start(mr, c + j, c_stride, flags, w);
     w += FQ_GEMM_MR;
 
-    for (size_t k = 0; k < kc; k++, w += FQ_GEMM_MR)
-        acc = column_step(acc, w, FQ_GEMM_X_ROW(k));
+    for (size_t k = 0; k < kc; k++, w += FQ_GEMM_MR) {
+        const float *xk = FQ_GEMM_X_ROW(k);
+        __m512 wk = _mm512_maskz_loadu_ps(column_mask(FQ_GEMM_MR, 0), w);
+        _Pragma("GCC unroll 16")
+        for (size_t j = 0; j < cols; j++)
+            acc[j] = _mm512_fmadd_ps(wk, _mm512_set1_ps(xk[j]), acc[j]);
+    }
 
-    column_store(acc, mr, c, c_stride, flags, params);
+    /* Row i of C takes lane i of every column vector: one gather from the stored columns and
+     * one masked store per row. */
+    float sums[16 * 16];
+    _Pragma("GCC unroll 16")
+    for (size_t j = 0; j < cols; j++)
+        _mm512_storeu_ps(sums + 16 * j, acc[j]);
+    for (size_t j = 0; j < cols && (flags & FQ_F32_GEMM_LAST); j++)
+        _mm512_storeu_ps(sums + 16 * j, activate_rows(_mm512_loadu_ps(sums + 16 * j), params, mr));
+    __mmask16 mask = column_mask(cols, 0);
+    __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4,
+                                                        3, 2, 1, 0),
+                                       _mm512_set1_epi32(16));
+    for (size_t i = 0; i < mr; i++) {
+        __m512 row = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask,
+                                              _mm512_add_epi32(lanes, _mm512_set1_epi32((int)i)),
+                                              sums, 4);
+        _mm512_mask_storeu_ps((char *)c + i * c_stride, mask, row);
+    }
 }
 
 /* A 17-column tile (a 7x7 plane is one full tile and this one): a vector column for columns
@@ -188,14 +216,31 @@ static void one_vector_tile(size_t mr, size_t nc, size_t kc, const float *x, FQ_
     }
 }
 
-/* Tiles of at most 17 columns, each on its own path. */
+#define FQ_GEMM_STRIP(n)                                                                     \
+    case n:                                                                                  \
+        column_strip(n, mr, kc, x, FQ_GEMM_X_ARG, w, c, c_stride, flags, params);            \
+        return
+
+/* Tiles of at most 17 columns, each on its own path: up to half as many columns as rows as
+ * column strips (at 6 of 8 columns a strip and a vector column took the same time). */
 static void narrow_tile(size_t mr, size_t nc, size_t kc, const float *x, FQ_GEMM_X_DECL,
                         const float *w, float *c, size_t c_stride, unsigned flags,
                         const fq_f32_gemm_params *params)
 {
-    if (nc == 1)
-        one_column_tile(mr, kc, x, FQ_GEMM_X_ARG, w, c, c_stride, flags, params);
-    else if (nc == 17)
+    _Static_assert(FQ_GEMM_MR <= 12, "strips of up to 6 columns");
+    if (2 * nc <= FQ_GEMM_MR) {
+        switch (nc) {
+            FQ_GEMM_STRIP(1);
+            FQ_GEMM_STRIP(2);
+            FQ_GEMM_STRIP(3);
+            FQ_GEMM_STRIP(4);
+            FQ_GEMM_STRIP(5);
+            FQ_GEMM_STRIP(6);
+        default:
+            break;
+        }
+    }
+    if (nc == 17)
         vector_and_column_tile(mr, kc, x, FQ_GEMM_X_ARG, w, c, c_stride, flags, params);
     else
         one_vector_tile(mr, nc, kc, x, FQ_GEMM_X_ARG, w, c, c_stride, flags, params);
