@@ -109,11 +109,16 @@ vectors(const fq_f32_dwconv_geometry *g, const float *const *in, float *const *o
 }
 
 #include "f32_dwconv_pass_avx512.h"
+#include "f32_dwconv_small_avx512.h"
 
 void fq_f32_dwconv_ukernel_3x3s2__avx512(const fq_f32_dwconv_geometry *g, const float *x,
                                          const float *w, float bias, float *y,
                                          const fq_f32_gemm_params *params)
 {
+    if (small_plane(g)) {
+        small_plane_run(g, x, w, bias, y, params);
+        return;
+    }
     __m512 wv[9];
 #pragma GCC unroll 9
     for (int t = 0; t < 9; t++)
