@@ -526,8 +526,9 @@ static void im2col_pack(const void *ctx, int64_t k0, int64_t kc, int64_t j0, int
     }
 }
 
+/* r: NULL, or the residual added to y (fq_f32_conv_run_add; not on the pointwise driver). */
 static void run_gemm(const fq_f32_conv_plan *plan, const float *x, const fq_epilogue_f32 *act,
-                     float *y, void *workspace, struct fq_threadpool *pool)
+                     const float *r, float *y, void *workspace, struct fq_threadpool *pool)
 {
     const fq_conv2d_f32_params *p = &plan->p;
     int64_t in_per_group = p->in_channels / p->groups;
@@ -550,8 +551,12 @@ static void run_gemm(const fq_f32_conv_plan *plan, const float *x, const fq_epil
             fq_epilogue_f32 group_act = *act;
             if (act->kind == FQ_EPILOGUE_F32_PRELU && act->slope_count > 1)
                 group_act.slopes = act->slopes + g * out_per_group;
-            fq_f32_gemm_run(plan->gemm, &plan->packed[g], pixels, &in, yg, pixels, &group_act,
-                            workspace, pool);
+            if (r != NULL)
+                fq_f32_gemm_run_add(plan->gemm, &plan->packed[g], pixels, &in,
+                                    r + (yg - y), yg, pixels, &group_act, workspace, pool);
+            else
+                fq_f32_gemm_run(plan->gemm, &plan->packed[g], pixels, &in, yg, pixels,
+                                &group_act, workspace, pool);
         }
     }
 }
@@ -987,10 +992,27 @@ void fq_f32_conv_run(const fq_f32_conv_plan *plan, const float *x, const float *
         return;
     }
     if (plan->path != FQ_F32_CONV_DEPTHWISE) {
-        run_gemm(plan, x, &act, y, workspace, pool);
+        run_gemm(plan, x, &act, NULL, y, workspace, pool);
         return;
     }
     depthwise_job job = {plan, x, y, &act};
     fq_threadpool_parallel_for(pool, (size_t)(plan->p.batch * plan->p.out_channels),
                                depthwise_plane, &job);
+}
+
+bool fq_f32_conv_adds(const fq_f32_conv_plan *plan)
+{
+    return (plan->path == FQ_F32_CONV_POINTWISE || plan->path == FQ_F32_CONV_IM2COL) &&
+           plan->p.groups == 1 && !uses_pointwise_driver(plan) && plan->gemm->adds_residual &&
+           plan->p.act.kind != FQ_EPILOGUE_F32_SIGMOID;
+}
+
+void fq_f32_conv_run_add(const fq_f32_conv_plan *plan, const float *x, const float *slopes,
+                         int64_t slope_count, const float *r, float *y, void *workspace,
+                         struct fq_threadpool *pool)
+{
+    fq_epilogue_f32 act = plan->p.act;
+    act.slopes = slopes;
+    act.slope_count = slopes != NULL ? slope_count : 0;
+    run_gemm(plan, x, &act, r, y, workspace, pool);
 }

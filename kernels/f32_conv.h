@@ -103,4 +103,18 @@ void fq_f32_conv_run(const fq_f32_conv_plan *plan, const float *x, const float *
                      int64_t slope_count, float *y, void *workspace,
                      struct fq_threadpool *pool);
 
+/* True when fq_f32_conv_run_add runs the plan with the residual added in its GEMM tiles: one
+ * group through fq_f32_gemm_run (1x1 layers below FQ_F32_POINTWISE_MIN_PIXELS, im2col
+ * layers) on a kernel with adds_residual (AVX-512), activation other than SIGMOID. The
+ * driver's own loop for other kernels made MobileFaceNet's 28x28 blocks slower than a
+ * separate Add. */
+bool fq_f32_conv_adds(const fq_f32_conv_plan *plan);
+
+/* y = conv(x) + r, r shaped like y: a residual Add fused into the convolution before it,
+ * each element fl(conv + r) as the Add computes it (see fq_f32_gemm_run_add). The plan
+ * passes fq_f32_conv_adds. */
+void fq_f32_conv_run_add(const fq_f32_conv_plan *plan, const float *x, const float *slopes,
+                         int64_t slope_count, const float *r, float *y, void *workspace,
+                         struct fq_threadpool *pool);
+
 #endif

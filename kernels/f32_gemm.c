@@ -30,16 +30,18 @@ static const fq_f32_gemm_kernel avx512_12x32 = {
     "f32_gemm_12x32__avx512", FQ_ISA_AVX512, 12, 32, 256, fq_f32_gemm_ukernel_12x32__avx512,
     fq_f32_gemm_f16w_ukernel_12x32__avx512, "f32_gemm_f16w_12x32__avx512",
     fq_f32_gemm_offsets_ukernel_12x32__avx512, "f32_gemm_offsets_12x32__avx512",
-    fq_f32_gemm_f16w_offsets_ukernel_12x32__avx512, "f32_gemm_f16w_offsets_12x32__avx512"};
+    fq_f32_gemm_f16w_offsets_ukernel_12x32__avx512, "f32_gemm_f16w_offsets_12x32__avx512",
+    true};
 static const fq_f32_gemm_kernel avx512_8x32 = {
     "f32_gemm_8x32__avx512", FQ_ISA_AVX512, 8, 32, 256, fq_f32_gemm_ukernel_8x32__avx512,
     fq_f32_gemm_f16w_ukernel_8x32__avx512, "f32_gemm_f16w_8x32__avx512",
     fq_f32_gemm_offsets_ukernel_8x32__avx512, "f32_gemm_offsets_8x32__avx512",
-    fq_f32_gemm_f16w_offsets_ukernel_8x32__avx512, "f32_gemm_f16w_offsets_8x32__avx512"};
+    fq_f32_gemm_f16w_offsets_ukernel_8x32__avx512, "f32_gemm_f16w_offsets_8x32__avx512",
+    true};
 static const fq_f32_gemm_kernel avx512_4x32 = {
     "f32_gemm_4x32__avx512", FQ_ISA_AVX512, 4, 32, 256, fq_f32_gemm_ukernel_4x32__avx512, NULL,
     NULL, fq_f32_gemm_offsets_ukernel_4x32__avx512, "f32_gemm_offsets_4x32__avx512", NULL,
-    NULL};
+    NULL, true};
 #endif
 /* fp16-weight twins of the NEON kernels widen with vcvt_f32_f16, which only aarch64 has: on
  * 32-bit Arm fp16 weights run on the scalar twin. */
@@ -309,6 +311,7 @@ typedef struct gemm_job {
     const fq_f32_gemm_packed *w;
     int64_t n;
     const fq_f32_gemm_input *x;
+    const float *residual; /* NULL, or R of fq_f32_gemm_run_add */
     float *c;
     int64_t c_stride;
     const fq_epilogue_f32 *act;
@@ -332,6 +335,17 @@ static void pack_rows(const fq_f32_gemm_input *x, int64_t k0, int64_t kc, int64_
     }
 }
 
+/* C += R over rows [i0, i1) and columns [j0, j0 + nc), a tile just finished. */
+static void add_residual(const gemm_job *job, int64_t i0, int64_t i1, int64_t j0, int64_t nc)
+{
+    for (int64_t i = i0; i < i1; i++) {
+        float *c = job->c + i * job->c_stride + j0;
+        const float *r = job->residual + i * job->c_stride + j0;
+        for (int64_t j = 0; j < nc; j++)
+            c[j] += r[j];
+    }
+}
+
 /* Rows [i_lo, i_hi) of C (whole row panels) of one column panel, depth block k0. */
 static void run_rows(const gemm_job *job, int64_t i_lo, int64_t i_hi, int64_t j0, int64_t nc,
                      int64_t k0, int64_t kb, const float *xp, size_t x_stride)
@@ -343,9 +357,14 @@ static void run_rows(const gemm_job *job, int64_t i_lo, int64_t i_hi, int64_t j0
     for (int64_t i0 = i_lo; i0 < i_hi; i0 += w->mr) {
         if (job->per_row_slopes)
             params.slopes = job->act->slopes + i0;
-        fq_f32_gemm_tile(job->kernel, w, i0, k0, (size_t)nc, (size_t)kb, xp, x_stride,
-                         job->c + i0 * job->c_stride + j0, (size_t)job->c_stride * sizeof(float),
-                         flags, &params);
+        float *c = job->c + i0 * job->c_stride + j0;
+        bool residual = job->residual != NULL && (flags & FQ_F32_GEMM_LAST);
+        if (residual && job->kernel->adds_residual)
+            params.residual = job->residual + i0 * job->c_stride + j0;
+        fq_f32_gemm_tile(job->kernel, w, i0, k0, (size_t)nc, (size_t)kb, xp, x_stride, c,
+                         (size_t)job->c_stride * sizeof(float), flags, &params);
+        if (residual && !job->kernel->adds_residual)
+            add_residual(job, i0, min64(i0 + w->mr, w->m), j0, nc);
     }
 }
 
@@ -407,14 +426,14 @@ static fq_f32_gemm_params kernel_params(const fq_epilogue_f32 *act, bool *per_ro
     return p;
 }
 
-void fq_f32_gemm_run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t n,
-                     const fq_f32_gemm_input *x, float *c, int64_t c_stride,
-                     const fq_epilogue_f32 *act, void *workspace, struct fq_threadpool *pool)
+static void run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t n,
+                const fq_f32_gemm_input *x, const float *r, float *c, int64_t c_stride,
+                const fq_epilogue_f32 *act, void *workspace, struct fq_threadpool *pool)
 {
     if (n <= 0)
         return;
-    gemm_job job = {.kernel = kernel, .w = w, .n = n, .x = x, .c = c, .c_stride = c_stride,
-                    .act = act, .workspace = workspace,
+    gemm_job job = {.kernel = kernel, .w = w, .n = n, .x = x, .residual = r, .c = c,
+                    .c_stride = c_stride, .act = act, .workspace = workspace,
                     .panels = (size_t)((n + kernel->nr - 1) / kernel->nr)};
     job.params = kernel_params(act, &job.per_row_slopes);
     atomic_init(&job.next, 0);
@@ -428,4 +447,19 @@ void fq_f32_gemm_run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed 
                                (int64_t)row_panels);
     size_t tasks = job.panels * job.row_groups;
     fq_threadpool_parallel_for(pool, slots < tasks ? slots : tasks, run_slot, &job);
+}
+
+void fq_f32_gemm_run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t n,
+                     const fq_f32_gemm_input *x, float *c, int64_t c_stride,
+                     const fq_epilogue_f32 *act, void *workspace, struct fq_threadpool *pool)
+{
+    run(kernel, w, n, x, NULL, c, c_stride, act, workspace, pool);
+}
+
+void fq_f32_gemm_run_add(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w,
+                         int64_t n, const fq_f32_gemm_input *x, const float *r, float *c,
+                         int64_t c_stride, const fq_epilogue_f32 *act, void *workspace,
+                         struct fq_threadpool *pool)
+{
+    run(kernel, w, n, x, r, c, c_stride, act, workspace, pool);
 }

@@ -70,6 +70,9 @@ typedef struct fq_f32_gemm_params {
     float alpha;
     float beta;
     const float *slopes;
+    /* Kernels with adds_residual, FQ_F32_GEMM_LAST calls: NULL, or R at the tile's origin,
+     * its rows c_stride bytes apart like C's: each stored element is fl(act(sum) + R). */
+    const float *residual;
 } fq_f32_gemm_params;
 
 typedef void (*fq_f32_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *x,
@@ -107,6 +110,7 @@ typedef struct fq_f32_gemm_kernel {
     const char *name_offsets;                       /* "f32_gemm_offsets_12x32__avx512" */
     fq_f32_gemm_f16w_offsets_ukernel_fn ukernel_f16w_offsets; /* its fp16 twin, or NULL */
     const char *name_f16w_offsets;                  /* "f32_gemm_f16w_offsets_12x32__avx512" */
+    bool adds_residual; /* its tiles add fq_f32_gemm_params.residual (else the driver does) */
 } fq_f32_gemm_kernel;
 
 /* The best kernel allowed under cap on this CPU (the portable scalar one when no SIMD kernel
@@ -182,6 +186,14 @@ size_t fq_f32_gemm_workspace_size(const fq_f32_gemm_kernel *kernel, int slots);
 void fq_f32_gemm_run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t n,
                      const fq_f32_gemm_input *x, float *c, int64_t c_stride,
                      const fq_epilogue_f32 *act, void *workspace, struct fq_threadpool *pool);
+
+/* fq_f32_gemm_run, then C += R (m x n, rows c_stride floats apart, as C's): each tile adds R
+ * right after its activation, while the tile is in L1 (a residual Add fused into the product
+ * before it). Each element is fl(C + R), the Add's own sum. act must not be SIGMOID. */
+void fq_f32_gemm_run_add(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w,
+                         int64_t n, const fq_f32_gemm_input *x, const float *r, float *c,
+                         int64_t c_stride, const fq_epilogue_f32 *act, void *workspace,
+                         struct fq_threadpool *pool);
 
 /* Kernels per ISA (defined where FQ_HAVE_ISA_<NAME> is). */
 void fq_f32_gemm_ukernel_4x8__scalar(size_t mr, size_t nc, size_t kc, const float *x,

@@ -13,7 +13,10 @@
  * planes and the CPU has the kernels, the step grows into an NCHW16c chain (f32_nchwc.h) of
  * pointwise -> depthwise [-> MaxPool] stages, node after node while they fit: the tensors
  * between its nodes stay in its workspace, channel-blocked, and only the last one is written,
- * in NCHW. */
+ * in NCHW. A Conv on fq_f32_gemm_run (1x1 on planes below the block driver's, im2col) whose
+ * output only an Add of the same shape reads (a residual block's end) takes the Add in
+ * (fuse_add): its AVX-512 GEMM tiles add the residual before they store, and write the Add's
+ * output. */
 #include <string.h>
 
 #include "f16_conv_plan.h"
@@ -262,6 +265,7 @@ typedef struct conv_state {
     int chain_nodes;           /* the nodes of the chain's step, this one first */
     unsigned char role[FQ_SESSION_MAX_FUSED];  /* what each node is: ROLE_PW, ROLE_DW, ... */
     unsigned char stage[FQ_SESSION_MAX_FUSED]; /* and the stage it belongs to */
+    bool adds; /* the next node, an Add, runs in this one's GEMM tiles (fuse_add) */
 } conv_state;
 
 enum { ROLE_PW, ROLE_DW, ROLE_POOL };
@@ -560,10 +564,48 @@ static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_st
     return true;
 }
 
+/* The Add input that is not node's output: the residual, or -1. */
+static int residual_input(const fq_node *node, const fq_node *add)
+{
+    if (add->n_inputs != 2 || node->n_outputs != 1)
+        return -1;
+    if (add->inputs[0] == node->outputs[0] && add->inputs[1] != node->outputs[0])
+        return 1;
+    if (add->inputs[1] == node->outputs[0] && add->inputs[0] != node->outputs[0])
+        return 0;
+    return -1;
+}
+
+/* An fp32 Add of node's output and a tensor of the same shape (a residual block's), with no
+ * activation of its own, joins the plan's GEMM tiles (fq_f32_conv_run_add): each tile adds
+ * the residual while it is in L1, and the convolution's output is never written. */
+static bool fuse_add(const fq_graph *graph, const fq_node *node, conv_state *made,
+                     const fq_node *add)
+{
+    int r = residual_input(node, add);
+    if (strcmp(add->op_type, "Add") != 0 || add->act.kind != FQ_ACT_NONE || r < 0 ||
+        made->f32 == NULL || made->pair != NULL || made->chain != NULL ||
+        add->n_outputs != 1 || !fq_f32_conv_adds(made->f32))
+        return false;
+    const fq_value *y = &graph->values[node->outputs[0]];
+    const fq_value *residual = &graph->values[add->inputs[r]];
+    const fq_value *sum = &graph->values[add->outputs[0]];
+    if (y->dtype != FQ_DTYPE_F32 || residual->dtype != FQ_DTYPE_F32 ||
+        sum->dtype != FQ_DTYPE_F32 || !fq_shape_equal(&y->shape, &residual->shape) ||
+        !fq_shape_equal(&y->shape, &sum->shape))
+        return false;
+    made->adds = true;
+    return true;
+}
+
 bool fq_conv_fuse_next(const fq_graph *graph, const fq_node *node, void *state,
                        const fq_node *next, void *next_state, size_t *workspace)
 {
     conv_state *made = state;
+    if (made != NULL && made->adds)
+        return false;
+    if (made != NULL && fuse_add(graph, node, made, next))
+        return true;
     if (made != NULL && made->chain != NULL)
         return extend_chain(graph, made, next, next_state, workspace);
     if (made != NULL && made->pair != NULL)
@@ -652,8 +694,27 @@ static fq_status exec_chain(const fq_exec_ctx *ctx, const conv_state *made)
     return FQ_OK;
 }
 
+/* This node and the Add after it: the Add's output is written, this node's is not. */
+static fq_status exec_add(const fq_exec_ctx *ctx, const fq_f32_conv_plan *plan)
+{
+    if (ctx->workspace_size < plan->workspace)
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
+                           "too small", ctx->workspace_size);
+    int r = residual_input(ctx->node, ctx->next->node);
+    if (r < 0)
+        return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "the fused Add %s does not "
+                           "read this node's output", ctx->next->node->name);
+    int64_t count;
+    const float *slopes = slopes_of(ctx, &count);
+    fq_f32_conv_run_add(plan, ctx->inputs[0].data, slopes, count, ctx->next->inputs[r].data,
+                        ctx->next->outputs[0].data, ctx->workspace, ctx->pool);
+    return FQ_OK;
+}
+
 static fq_status exec_planned(const fq_exec_ctx *ctx, const conv_state *made)
 {
+    if (made->adds && ctx->next != NULL)
+        return exec_add(ctx, made->f32);
     if (made->chain != NULL && ctx->next != NULL)
         return exec_chain(ctx, made);
     if (made->pair != NULL && ctx->next != NULL)

@@ -805,6 +805,49 @@ static void test_narrow_products_split_over_threads_give_the_same_bits(void **st
         fq_threadpool_free(pools[t]);
 }
 
+/* fq_f32_gemm_run_add equals fq_f32_gemm_run followed by C[i] + R[i] bit for bit, for every
+ * kernel (those that add in their tiles and the driver's loop for the others), activation
+ * (SIGMOID aside), depth block and tile width, on 1 and 2 threads; C's row stride is wider
+ * than n, and R has its own values in the gap, which must stay out of C. */
+static void test_gemm_with_a_residual_equals_the_product_then_the_add(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(9);
+    fq_threadpool *pool = NULL;
+    fq_error err = {0};
+    assert_int_equal(fq_threadpool_create(2, &pool, &err), FQ_OK);
+    for (int i = 0; i < count; i++) {
+        for (int r = 0; fq_isa_supported(all[i]->isa) && r < 24; r++) {
+            int64_t m = fq_test_rand_int(1, 40), n = fq_test_rand_int(1, 100);
+            int64_t k = fq_test_rand_int(1, r % 4 == 0 ? 600 : 67), stride = n + 3;
+            float *w = random_floats(m * k), *x = random_floats(k * n), *bias = random_floats(m);
+            float *slopes = random_floats(m), *res = random_floats(m * stride);
+            fq_epilogue_f32 act = random_act(kinds[r % (N_KINDS - 1)], slopes, m);
+            fq_f32_gemm_packed packed;
+            assert_int_equal(fq_f32_gemm_pack(all[i], m, k, w, k, bias, 1.0f, &packed, &err),
+                             FQ_OK);
+            void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(all[i], 2));
+            fq_f32_gemm_input in = {.x = x, .x_stride = n};
+            float *want = calloc((size_t)(m * stride), 4), *got = calloc((size_t)(m * stride), 4);
+            fq_f32_gemm_run(all[i], &packed, n, &in, want, stride, &act, ws, NULL);
+            for (int64_t row = 0; row < m; row++)
+                for (int64_t col = 0; col < n; col++)
+                    want[row * stride + col] += res[row * stride + col];
+            fq_f32_gemm_run_add(all[i], &packed, n, &in, res, got, stride, &act, ws,
+                                r % 2 ? pool : NULL);
+            if (memcmp(got, want, (size_t)(m * stride) * 4) != 0)
+                fail_msg("%s: m %lld n %lld k %lld act %d differs from the product and the add",
+                         all[i]->name, (long long)m, (long long)n, (long long)k, act.kind);
+            free(want), free(got), free(w), free(x), free(bias), free(slopes), free(res);
+            fq_free_aligned(ws);
+            fq_f32_gemm_packed_free(&packed);
+        }
+    }
+    fq_threadpool_free(pool);
+}
+
 /* Every output element bit-identical whatever the thread count. */
 static void test_conv_outputs_are_identical_for_one_two_and_three_threads(void **state)
 {
@@ -870,6 +913,7 @@ int main(void)
         cmocka_unit_test(test_dilated_grouped_and_stride_three_convs_stay_on_im2col),
         cmocka_unit_test(test_depthwise_3x3_picks_the_simd_kernel_of_the_cap),
         cmocka_unit_test(test_narrow_products_split_over_threads_give_the_same_bits),
+        cmocka_unit_test(test_gemm_with_a_residual_equals_the_product_then_the_add),
         cmocka_unit_test(test_conv_outputs_are_identical_for_one_two_and_three_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

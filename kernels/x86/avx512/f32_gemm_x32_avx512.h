@@ -58,6 +58,31 @@ static __m512 activate_rows(__m512 v, const fq_f32_gemm_params *p, size_t mr)
     return _mm512_mask_mul_ps(v, negative, v, slopes);
 }
 
+/* v, row i of the tile at columns [col, col + 16) (lanes in mask), plus the same lanes of
+ * params->residual on a LAST call that has one (f32_gemm.h). */
+static inline __m512 plus_residual(__m512 v, const fq_f32_gemm_params *p, unsigned flags,
+                                   size_t i, size_t col, size_t c_stride, __mmask16 mask)
+{
+    if (!(flags & FQ_F32_GEMM_LAST) || p->residual == NULL)
+        return v;
+    const float *r = (const float *)((const char *)p->residual + i * c_stride) + col;
+    return _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, r));
+}
+
+/* The residual rows of a LAST call, into L1 while the depth loop runs: the rows are a plane
+ * apart, and loaded only at the stores they would stall them. */
+static inline void prefetch_residual(const fq_f32_gemm_params *p, unsigned flags, size_t mr,
+                                     size_t c_stride)
+{
+    if (!(flags & FQ_F32_GEMM_LAST) || p->residual == NULL)
+        return;
+    for (size_t i = 0; i < mr; i++) {
+        const char *r = (const char *)p->residual + i * c_stride;
+        _mm_prefetch(r, _MM_HINT_T0);
+        _mm_prefetch(r + 64, _MM_HINT_T0);
+    }
+}
+
 /* Column 0 of a tile as one vector, lane r holding row r (FQ_GEMM_MR <= 16): the packed
  * panel's bias slot under FQ_F32_GEMM_FIRST, else the column's values in C. */
 static __m512 column_start(size_t mr, const float *c, size_t c_stride, unsigned flags,
@@ -80,15 +105,19 @@ static __m512 column_step(__m512 acc, const float *wk, const float *xk)
                            _mm512_set1_ps(*xk), acc);
 }
 
-static void column_store(__m512 acc, size_t mr, float *c, size_t c_stride, unsigned flags,
-                         const fq_f32_gemm_params *params)
+/* Column col of the tile at c from a column vector (lane r row r). */
+static void column_store(__m512 acc, size_t mr, float *c, size_t col, size_t c_stride,
+                         unsigned flags, const fq_f32_gemm_params *params)
 {
     float lanes[16];
     if (flags & FQ_F32_GEMM_LAST)
         acc = activate_rows(acc, params, mr);
     _mm512_storeu_ps(lanes, acc);
-    for (size_t i = 0; i < mr; i++)
-        *(float *)((char *)c + i * c_stride) = lanes[i];
+    for (size_t i = 0; i < mr; i++) {
+        if ((flags & FQ_F32_GEMM_LAST) && params->residual != NULL)
+            lanes[i] += ((const float *)((const char *)params->residual + i * c_stride))[col];
+        ((float *)((char *)c + i * c_stride))[col] = lanes[i];
+    }
 }
 
 /* A tile of `cols` columns, far fewer than the tile has rows (the last pixels of a plane, or a
@@ -129,6 +158,7 @@ static inline __attribute__((always_inline)) void column_strip(
         __m512 row = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask,
                                               _mm512_add_epi32(lanes, _mm512_set1_epi32((int)i)),
                                               sums, 4);
+        row = plus_residual(row, params, flags, i, 0, c_stride, mask);
         _mm512_mask_storeu_ps((char *)c + i * c_stride, mask, row);
     }
 }
@@ -171,9 +201,10 @@ static void vector_and_column_tile(size_t mr, size_t kc, const float *x, FQ_GEMM
         float *row = (float *)((char *)c + (size_t)i * c_stride);
         if (flags & FQ_F32_GEMM_LAST)
             acc[i] = activate_row(acc[i], params, (size_t)i);
-        _mm512_storeu_ps(row, acc[i]);
+        _mm512_storeu_ps(row, plus_residual(acc[i], params, flags, (size_t)i, 0, c_stride,
+                                            (__mmask16)0xffff));
     }
-    column_store(last, mr, c + 16, c_stride, flags, params);
+    column_store(last, mr, c, 16, c_stride, flags, params);
 }
 
 /* A tile of at most 16 columns: the first vector column of the two-column path alone, the
@@ -212,7 +243,8 @@ static void one_vector_tile(size_t mr, size_t nc, size_t kc, const float *x, FQ_
         float *row = (float *)((char *)c + (size_t)i * c_stride);
         if (flags & FQ_F32_GEMM_LAST)
             acc[i] = activate_row(acc[i], params, (size_t)i);
-        _mm512_mask_storeu_ps(row, mask, acc[i]);
+        _mm512_mask_storeu_ps(row, mask,
+                              plus_residual(acc[i], params, flags, (size_t)i, 0, c_stride, mask));
     }
 }
 
@@ -259,6 +291,7 @@ void FQ_GEMM_NAME(size_t mr, size_t nc, size_t kc, const float *x, FQ_GEMM_X_DEC
     __mmask16 mask0 = column_mask(nc, 0);
     __mmask16 mask1 = column_mask(nc, 16);
     __m512 acc0[FQ_GEMM_MR], acc1[FQ_GEMM_MR];
+    prefetch_residual(params, flags, mr, c_stride);
 
     FQ_GEMM_UNROLL
     for (int i = 0; i < FQ_GEMM_MR; i++) {
@@ -298,7 +331,10 @@ void FQ_GEMM_NAME(size_t mr, size_t nc, size_t kc, const float *x, FQ_GEMM_X_DEC
             acc0[i] = activate_row(acc0[i], params, (size_t)i);
             acc1[i] = activate_row(acc1[i], params, (size_t)i);
         }
-        _mm512_mask_storeu_ps(row, mask0, acc0[i]);
-        _mm512_mask_storeu_ps(row + 16, mask1, acc1[i]);
+        _mm512_mask_storeu_ps(
+            row, mask0, plus_residual(acc0[i], params, flags, (size_t)i, 0, c_stride, mask0));
+        _mm512_mask_storeu_ps(
+            row + 16, mask1,
+            plus_residual(acc1[i], params, flags, (size_t)i, 16, c_stride, mask1));
     }
 }
