@@ -31,17 +31,17 @@ static const fq_f32_gemm_kernel avx512_12x32 = {
     fq_f32_gemm_f16w_ukernel_12x32__avx512, "f32_gemm_f16w_12x32__avx512",
     fq_f32_gemm_offsets_ukernel_12x32__avx512, "f32_gemm_offsets_12x32__avx512",
     fq_f32_gemm_f16w_offsets_ukernel_12x32__avx512, "f32_gemm_f16w_offsets_12x32__avx512",
-    true};
+    true, fq_f32_gemm_gemv_12x32__avx512};
 static const fq_f32_gemm_kernel avx512_8x32 = {
     "f32_gemm_8x32__avx512", FQ_ISA_AVX512, 8, 32, 256, fq_f32_gemm_ukernel_8x32__avx512,
     fq_f32_gemm_f16w_ukernel_8x32__avx512, "f32_gemm_f16w_8x32__avx512",
     fq_f32_gemm_offsets_ukernel_8x32__avx512, "f32_gemm_offsets_8x32__avx512",
     fq_f32_gemm_f16w_offsets_ukernel_8x32__avx512, "f32_gemm_f16w_offsets_8x32__avx512",
-    true};
+    true, fq_f32_gemm_gemv_8x32__avx512};
 static const fq_f32_gemm_kernel avx512_4x32 = {
     "f32_gemm_4x32__avx512", FQ_ISA_AVX512, 4, 32, 256, fq_f32_gemm_ukernel_4x32__avx512, NULL,
     NULL, fq_f32_gemm_offsets_ukernel_4x32__avx512, "f32_gemm_offsets_4x32__avx512", NULL,
-    NULL, true};
+    NULL, true, fq_f32_gemm_gemv_4x32__avx512};
 #endif
 /* fp16-weight twins of the NEON kernels widen with vcvt_f32_f16, which only aarch64 has: on
  * 32-bit Arm fp16 weights run on the scalar twin. */
@@ -346,6 +346,27 @@ static void add_residual(const gemm_job *job, int64_t i0, int64_t i1, int64_t j0
     }
 }
 
+/* run_rows for a one-column panel on a kernel with ukernel_gemv: every row panel in one call,
+ * which keeps several panels' sums in flight. */
+static void run_gemv(const gemm_job *job, int64_t i_lo, int64_t i_hi, int64_t j0, int64_t k0,
+                     int64_t kb, const float *xp, size_t x_stride, unsigned flags)
+{
+    const fq_f32_gemm_packed *w = job->w;
+    fq_f32_gemm_params params = job->params;
+    if (job->per_row_slopes)
+        params.slopes = job->act->slopes + i_lo;
+    if (job->residual != NULL && (flags & FQ_F32_GEMM_LAST))
+        params.residual = job->residual + i_lo * job->c_stride + j0;
+    size_t panels = (size_t)((i_hi - i_lo + w->mr - 1) / w->mr);
+    size_t last_mr = (size_t)(i_hi - i_lo - (int64_t)(panels - 1) * w->mr);
+    size_t floats = panel_floats(w->k, w->mr, w->kc);
+    size_t offset = (size_t)(i_lo / w->mr) * floats +
+                    ((size_t)(k0 / w->kc) + (size_t)k0) * (size_t)w->mr;
+    job->kernel->ukernel_gemv(panels, last_mr, (size_t)kb, xp, x_stride, w->data + offset, floats,
+                              job->c + i_lo * job->c_stride + j0,
+                              (size_t)job->c_stride * sizeof(float), flags, &params);
+}
+
 /* Rows [i_lo, i_hi) of C (whole row panels) of one column panel, depth block k0. */
 static void run_rows(const gemm_job *job, int64_t i_lo, int64_t i_hi, int64_t j0, int64_t nc,
                      int64_t k0, int64_t kb, const float *xp, size_t x_stride)
@@ -354,6 +375,10 @@ static void run_rows(const gemm_job *job, int64_t i_lo, int64_t i_hi, int64_t j0
     unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
                      (k0 + kb >= w->k ? FQ_F32_GEMM_LAST : 0u);
     fq_f32_gemm_params params = job->params;
+    if (nc == 1 && job->kernel->ukernel_gemv != NULL && w->data_f16 == NULL) {
+        run_gemv(job, i_lo, i_hi, j0, k0, kb, xp, x_stride, flags);
+        return;
+    }
     for (int64_t i0 = i_lo; i0 < i_hi; i0 += w->mr) {
         if (job->per_row_slopes)
             params.slopes = job->act->slopes + i0;

@@ -80,6 +80,16 @@ typedef void (*fq_f32_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const fl
                                        size_t c_stride, unsigned flags,
                                        const fq_f32_gemm_params *params);
 
+/* A matrix-vector product (one column) over `panels` consecutive packed panels of one depth
+ * block, panel_floats apart, the last with last_mr rows: the tile's contract for each panel at
+ * nc = 1, with C's rows of panel q from c + q * MR rows and params' slopes and residual moved
+ * along with them; several panels' sums in flight at once (a column's sums are one chain of
+ * multiply-adds), each in the tile's order. */
+typedef void (*fq_f32_gemm_gemv_fn)(size_t panels, size_t last_mr, size_t kc, const float *x,
+                                    size_t x_stride, const float *w, size_t panel_floats,
+                                    float *c, size_t c_stride, unsigned flags,
+                                    const fq_f32_gemm_params *params);
+
 typedef void (*fq_f32_gemm_f16w_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float *x,
                                             size_t x_stride, const uint16_t *w, float *c,
                                             size_t c_stride, unsigned flags,
@@ -111,6 +121,7 @@ typedef struct fq_f32_gemm_kernel {
     fq_f32_gemm_f16w_offsets_ukernel_fn ukernel_f16w_offsets; /* its fp16 twin, or NULL */
     const char *name_f16w_offsets;                  /* "f32_gemm_f16w_offsets_12x32__avx512" */
     bool adds_residual; /* its tiles add fq_f32_gemm_params.residual (else the driver does) */
+    fq_f32_gemm_gemv_fn ukernel_gemv; /* one-column products over many panels, or NULL */
 } fq_f32_gemm_kernel;
 
 /* The best kernel allowed under cap on this CPU (the portable scalar one when no SIMD kernel
@@ -206,14 +217,26 @@ void fq_f32_gemm_ukernel_4x8__sse41(size_t mr, size_t nc, size_t kc, const float
 void fq_f32_gemm_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float *x,
                                     size_t x_stride, const float *w, float *c, size_t c_stride,
                                     unsigned flags, const fq_f32_gemm_params *params);
+void fq_f32_gemm_gemv_12x32__avx512(size_t panels, size_t last_mr, size_t kc, const float *x,
+                                 size_t x_stride, const float *w, size_t panel_floats, float *c,
+                                 size_t c_stride, unsigned flags,
+                                 const fq_f32_gemm_params *params);
 void fq_f32_gemm_ukernel_12x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
                                        size_t x_stride, const float *w, float *c,
                                        size_t c_stride, unsigned flags,
                                        const fq_f32_gemm_params *params);
+void fq_f32_gemm_gemv_8x32__avx512(size_t panels, size_t last_mr, size_t kc, const float *x,
+                                 size_t x_stride, const float *w, size_t panel_floats, float *c,
+                                 size_t c_stride, unsigned flags,
+                                 const fq_f32_gemm_params *params);
 void fq_f32_gemm_ukernel_8x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
                                       size_t x_stride, const float *w, float *c,
                                       size_t c_stride, unsigned flags,
                                       const fq_f32_gemm_params *params);
+void fq_f32_gemm_gemv_4x32__avx512(size_t panels, size_t last_mr, size_t kc, const float *x,
+                                 size_t x_stride, const float *w, size_t panel_floats, float *c,
+                                 size_t c_stride, unsigned flags,
+                                 const fq_f32_gemm_params *params);
 void fq_f32_gemm_ukernel_4x32__avx512(size_t mr, size_t nc, size_t kc, const float *x,
                                       size_t x_stride, const float *w, float *c,
                                       size_t c_stride, unsigned flags,

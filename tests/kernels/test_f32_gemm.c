@@ -805,6 +805,47 @@ static void test_narrow_products_split_over_threads_give_the_same_bits(void **st
         fq_threadpool_free(pools[t]);
 }
 
+/* A one-column product (the AVX-512 kernels run it over several row panels at once) equals
+ * column 0 of a two-column product of the same weights bit for bit, for every kernel,
+ * activation, depth block and row count, on 1 and 2 threads (which split the row panels). */
+static void test_matrix_vector_products_equal_the_first_column_of_a_tile(void **state)
+{
+    (void)state;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(10);
+    fq_threadpool *pool = NULL;
+    fq_error err = {0};
+    assert_int_equal(fq_threadpool_create(2, &pool, &err), FQ_OK);
+    for (int i = 0; i < count; i++) {
+        for (int r = 0; fq_isa_supported(all[i]->isa) && r < 30; r++) {
+            int64_t m = fq_test_rand_int(1, 70), k = fq_test_rand_int(1, r % 3 ? 80 : 600);
+            float *w = random_floats(m * k), *bias = random_floats(m), *slopes = random_floats(m);
+            float *x1 = random_floats(k), *x2 = random_floats(2 * k);
+            for (int64_t d = 0; d < k; d++)
+                x2[2 * d] = x1[d];
+            fq_epilogue_f32 act = random_act(kinds[r % N_KINDS], slopes, m);
+            fq_f32_gemm_packed packed;
+            assert_int_equal(fq_f32_gemm_pack(all[i], m, k, w, k, bias, 1.0f, &packed, &err),
+                             FQ_OK);
+            void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(all[i], 2));
+            fq_f32_gemm_input in1 = {.x = x1, .x_stride = 1}, in2 = {.x = x2, .x_stride = 2};
+            float *one = calloc((size_t)m, 4), *two = calloc((size_t)(2 * m), 4);
+            fq_f32_gemm_run(all[i], &packed, 1, &in1, one, 1, &act, ws, r % 2 ? pool : NULL);
+            fq_f32_gemm_run(all[i], &packed, 2, &in2, two, 2, &act, ws, NULL);
+            for (int64_t row = 0; row < m; row++)
+                if (memcmp(&one[row], &two[2 * row], 4) != 0)
+                    fail_msg("%s: m %lld k %lld act %d row %lld: %.9g against %.9g",
+                             all[i]->name, (long long)m, (long long)k, act.kind,
+                             (long long)row, one[row], two[2 * row]);
+            free(one), free(two), free(w), free(bias), free(slopes), free(x1), free(x2);
+            fq_free_aligned(ws);
+            fq_f32_gemm_packed_free(&packed);
+        }
+    }
+    fq_threadpool_free(pool);
+}
+
 /* fq_f32_gemm_run_add equals fq_f32_gemm_run followed by C[i] + R[i] bit for bit, for every
  * kernel (those that add in their tiles and the driver's loop for the others), activation
  * (SIGMOID aside), depth block and tile width, on 1 and 2 threads; C's row stride is wider
@@ -913,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_dilated_grouped_and_stride_three_convs_stay_on_im2col),
         cmocka_unit_test(test_depthwise_3x3_picks_the_simd_kernel_of_the_cap),
         cmocka_unit_test(test_narrow_products_split_over_threads_give_the_same_bits),
+        cmocka_unit_test(test_matrix_vector_products_equal_the_first_column_of_a_tile),
         cmocka_unit_test(test_gemm_with_a_residual_equals_the_product_then_the_add),
         cmocka_unit_test(test_conv_outputs_are_identical_for_one_two_and_three_threads),
     };

@@ -2,4 +2,5 @@
  * f32_gemm_x32_avx512.h). */
 #define FQ_GEMM_MR 8
 #define FQ_GEMM_NAME fq_f32_gemm_ukernel_8x32__avx512
+#define FQ_GEMM_GEMV_NAME fq_f32_gemm_gemv_8x32__avx512
 #include "f32_gemm_x32_avx512.h"

@@ -338,3 +338,75 @@ void FQ_GEMM_NAME(size_t mr, size_t nc, size_t kc, const float *x, FQ_GEMM_X_DEC
             plus_residual(acc1[i], params, flags, (size_t)i, 16, c_stride, mask1));
     }
 }
+
+#ifdef FQ_GEMM_GEMV_NAME
+/* `count` panels of a matrix-vector product together: panel q's column vector (lane r row r)
+ * sums from its bias slot over k in order, as column_strip(1) does, the panels' chains of
+ * multiply-adds in flight side by side. */
+static inline __attribute__((always_inline)) void gemv_panels(
+    size_t count, size_t last_mr, size_t kc, const float *x, size_t x_stride, const float *w,
+    size_t panel_floats, float *c, size_t c_stride, unsigned flags,
+    const fq_f32_gemm_params *params)
+{
+    __m512 acc[4];
+    _Pragma("GCC unroll 4")
+    for (size_t q = 0; q < count; q++) {
+        size_t mr = q + 1 == count ? last_mr : FQ_GEMM_MR;
+        acc[q] = column_start(mr, (const float *)((const char *)c + q * FQ_GEMM_MR * c_stride),
+                              c_stride, flags, w + q * panel_floats);
+    }
+    w += FQ_GEMM_MR;
+    for (size_t k = 0; k < kc; k++, w += FQ_GEMM_MR) {
+        __m512 xk = _mm512_set1_ps(*FQ_GEMM_X_ROW(k));
+        _Pragma("GCC unroll 4")
+        for (size_t q = 0; q < count; q++)
+            acc[q] = _mm512_fmadd_ps(
+                _mm512_maskz_loadu_ps(column_mask(FQ_GEMM_MR, 0), w + q * panel_floats), xk,
+                acc[q]);
+    }
+    _Pragma("GCC unroll 4")
+    for (size_t q = 0; q < count; q++) {
+        size_t mr = q + 1 == count ? last_mr : FQ_GEMM_MR;
+        fq_f32_gemm_params panel = *params;
+        if (panel.slopes != NULL && panel.kind == FQ_EPILOGUE_F32_PRELU)
+            panel.slopes += q * FQ_GEMM_MR;
+        if (panel.residual != NULL)
+            panel.residual = (const float *)((const char *)panel.residual +
+                                             q * FQ_GEMM_MR * c_stride);
+        column_store(acc[q], mr, (float *)((char *)c + q * FQ_GEMM_MR * c_stride), 0, c_stride,
+                     flags, &panel);
+    }
+}
+
+void FQ_GEMM_GEMV_NAME(size_t panels, size_t last_mr, size_t kc, const float *x,
+                       size_t x_stride, const float *w, size_t panel_floats, float *c,
+                       size_t c_stride, unsigned flags, const fq_f32_gemm_params *params)
+{
+    fq_f32_gemm_params rest = *params;
+    for (size_t p0 = 0; p0 < panels; p0 += 4) {
+        size_t count = panels - p0 < 4 ? panels - p0 : 4;
+        size_t mr = p0 + count == panels ? last_mr : FQ_GEMM_MR;
+        const float *wq = w + p0 * panel_floats;
+        float *cq = (float *)((char *)c + p0 * FQ_GEMM_MR * c_stride);
+        switch (count) {
+        case 4:
+            gemv_panels(4, mr, kc, x, x_stride, wq, panel_floats, cq, c_stride, flags, &rest);
+            break;
+        case 3:
+            gemv_panels(3, mr, kc, x, x_stride, wq, panel_floats, cq, c_stride, flags, &rest);
+            break;
+        case 2:
+            gemv_panels(2, mr, kc, x, x_stride, wq, panel_floats, cq, c_stride, flags, &rest);
+            break;
+        default:
+            gemv_panels(1, mr, kc, x, x_stride, wq, panel_floats, cq, c_stride, flags, &rest);
+            break;
+        }
+        if (rest.slopes != NULL && rest.kind == FQ_EPILOGUE_F32_PRELU)
+            rest.slopes += 4 * FQ_GEMM_MR;
+        if (rest.residual != NULL)
+            rest.residual = (const float *)((const char *)rest.residual +
+                                            4 * FQ_GEMM_MR * c_stride);
+    }
+}
+#endif
