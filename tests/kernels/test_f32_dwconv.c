@@ -199,6 +199,33 @@ static void test_kernels_handle_planes_narrower_than_a_vector(void **state)
         skip();
 }
 
+/* Planes of up to 34 columns and 9 rows, every pad: the widths where the AVX-512 kernels
+ * leave the row passes (stride 1 up to 32 columns, stride 2 up to 16 output columns, pairs of
+ * rows up to 8), on both sides of each limit. */
+static void test_kernels_match_the_reference_on_every_small_plane(void **state)
+{
+    (void)state;
+    fq_test_seed(75);
+    int tested = 0;
+    for (int c = 0; c < N_CAPS; c++)
+        for (int s = 1; s <= 2; s++) {
+            const fq_f32_dwconv_kernel *k = kernel_of(caps[c], s);
+            for (int64_t w = 1; k != NULL && w <= 34; w++)
+                for (int64_t h = 1; h <= 9; h++)
+                    for (int64_t pad = 0; pad <= 2; pad++) {
+                        fq_f32_dwconv_geometry g = {h, w, 0, 0, pad, pad};
+                        if (h + 2 * pad < 3 || w + 2 * pad < 3)
+                            continue;
+                        g.out_h = (h + 2 * pad - 3) / s + 1;
+                        g.out_w = (w + 2 * pad - 3) / s + 1;
+                        check_plane(k, &g, kinds[(w + h + pad) % N_KINDS]);
+                        tested++;
+                    }
+        }
+    if (tested == 0)
+        skip();
+}
+
 /* The global kernel cap selects, or NULL (with a message) when the CPU lacks cap. */
 static const fq_f32_dwconv_kernel *global_kernel_of(fq_isa cap)
 {
@@ -274,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_stride_two_kernels_match_the_reference_on_random_planes),
         cmocka_unit_test(test_kernels_match_the_reference_on_a_320x320_plane),
         cmocka_unit_test(test_kernels_handle_planes_narrower_than_a_vector),
+        cmocka_unit_test(test_kernels_match_the_reference_on_every_small_plane),
         cmocka_unit_test(test_global_kernels_match_the_reference_on_random_planes),
         cmocka_unit_test(test_global_kernel_of_the_scalar_cap_is_the_portable_one),
         cmocka_unit_test(test_only_whole_plane_windows_are_global),
