@@ -566,6 +566,7 @@ typedef struct depthwise_job {
     const float *x;
     float *y;
     const fq_epilogue_f32 *act;
+    size_t planes, per_task; /* planes in all, and per task */
 } depthwise_job;
 
 static float channel_slope(const fq_epilogue_f32 *act, int64_t c)
@@ -613,6 +614,15 @@ static void depthwise_plane(void *ctx, size_t index)
     plan->dw->ukernel(&g, x, w, plan->dw_bias[c], y, &params);
     if (job->act->kind == FQ_EPILOGUE_F32_SIGMOID)
         fq_ref_bias_activation_f32(y, pixels, 0.0f, job->act, c);
+}
+
+/* Planes [index * per_task, (index + 1) * per_task) of the job. */
+static void depthwise_planes(void *ctx, size_t index)
+{
+    const depthwise_job *job = ctx;
+    size_t end = (index + 1) * job->per_task;
+    for (size_t plane = index * job->per_task; plane < end && plane < job->planes; plane++)
+        depthwise_plane(ctx, plane);
 }
 
 /* The taps path on one image runs in bands of output rows spread over threads: a task copies
@@ -995,9 +1005,16 @@ void fq_f32_conv_run(const fq_f32_conv_plan *plan, const float *x, const float *
         run_gemm(plan, x, &act, NULL, y, workspace, pool);
         return;
     }
-    depthwise_job job = {plan, x, y, &act};
-    fq_threadpool_parallel_for(pool, (size_t)(plan->p.batch * plan->p.out_channels),
-                               depthwise_plane, &job);
+    const fq_conv2d_f32_params *p = &plan->p;
+    depthwise_job job = {plan, x, y, &act, (size_t)(p->batch * p->out_channels), 1};
+    /* A plane of a small layer is a few hundred cycles, less than handing out an index costs
+     * when the threads share its counter: each thread takes about four runs of planes. */
+    size_t runs = (size_t)fq_threadpool_size(pool) * 4;
+    job.per_task = (job.planes + runs - 1) / runs;
+    uint64_t work = (uint64_t)job.planes * (uint64_t)(p->out_h * p->out_w * p->kernel_h *
+                                                      p->kernel_w);
+    fq_threadpool_parallel_for_work(pool, (job.planes + job.per_task - 1) / job.per_task, work,
+                                    depthwise_planes, &job);
 }
 
 bool fq_f32_conv_adds(const fq_f32_conv_plan *plan)
