@@ -496,38 +496,59 @@ static bool extend_chain(const fq_graph *graph, conv_state *made, const fq_node 
     return true;
 }
 
-/* The fused pair of made (and its pool), then next as a second stage, as a chain; false (and
- * made unchanged) when one of them does not fit. */
-static bool start_chain(const fq_graph *graph, const fq_node *node, conv_state *made,
-                        const fq_node *next, const void *next_state, size_t *workspace)
+/* An empty chain on kernel for `slots` tasks, or NULL. */
+static fq_f32_nchwc_chain *new_chain(const fq_f32_nchwc_kernel *kernel, int slots)
 {
-    const fq_f32_nchwc_kernel *kernel = fq_f32_nchwc_select(made->f32->gemm->isa);
-    const conv_state *head = chain_conv(node, made);
-    const conv_state *conv = chain_conv(next, next_state);
-    if (kernel == NULL || head == NULL || conv == NULL)
-        return false;
-    fq_f32_nchwc_chain *chain = fq_calloc(1, sizeof(*chain));
-    if (chain == NULL)
-        return false;
-    fq_f32_nchwc_chain_init(chain, kernel, made->f32->slots);
-    const fq_f32_pwdw_plan *pair = made->pair;
-    bool fits = chain_add_pw(chain, graph, node, head) && chain_add_dw(chain, pair->dw) &&
-                (pair->pool == NULL || chain_add_pool(chain, pair->pool_p)) &&
-                chain_add_pw(chain, graph, next, conv);
+    fq_f32_nchwc_chain *chain = kernel != NULL ? fq_calloc(1, sizeof(*chain)) : NULL;
+    if (chain != NULL)
+        fq_f32_nchwc_chain_init(chain, kernel, slots);
+    return chain;
+}
+
+/* What the first nodes of a new chain are: their role and stage. */
+typedef struct chain_role {
+    unsigned char role, stage;
+} chain_role;
+
+/* The chain becomes made's, with the roles of its first n nodes, when every stage fitted;
+ * else it is freed and made stays as it was. */
+static bool adopt_chain(conv_state *made, fq_f32_nchwc_chain *chain, bool fits,
+                        const chain_role *roles, int n, size_t *workspace)
+{
     if (!fits) {
         fq_f32_nchwc_chain_release(chain);
         fq_free(chain);
         return false;
     }
     made->chain = chain;
-    made->role[0] = ROLE_PW, made->stage[0] = 0;
-    made->role[1] = ROLE_DW, made->stage[1] = 0;
-    made->chain_nodes = 2;
-    if (pair->pool != NULL)
-        made->role[2] = ROLE_POOL, made->stage[2] = 0, made->chain_nodes = 3;
-    note_role(made, ROLE_PW);
+    for (int i = 0; i < n; i++)
+        made->role[i] = roles[i].role, made->stage[i] = roles[i].stage;
+    made->chain_nodes = n;
     *workspace = *workspace > chain->workspace ? *workspace : chain->workspace;
     return true;
+}
+
+/* The fused pair of made (and its pool), then next as a second stage, as a chain; false (and
+ * made unchanged) when one of them does not fit. */
+static bool start_chain(const fq_graph *graph, const fq_node *node, conv_state *made,
+                        const fq_node *next, const void *next_state, size_t *workspace)
+{
+    const conv_state *head = chain_conv(node, made);
+    const conv_state *conv = chain_conv(next, next_state);
+    if (head == NULL || conv == NULL)
+        return false;
+    fq_f32_nchwc_chain *chain =
+        new_chain(fq_f32_nchwc_select(made->f32->gemm->isa), made->f32->slots);
+    if (chain == NULL)
+        return false;
+    const fq_f32_pwdw_plan *pair = made->pair;
+    bool fits = chain_add_pw(chain, graph, node, head) && chain_add_dw(chain, pair->dw) &&
+                (pair->pool == NULL || chain_add_pool(chain, pair->pool_p)) &&
+                chain_add_pw(chain, graph, next, conv);
+    const chain_role with_pool[] = {{ROLE_PW, 0}, {ROLE_DW, 0}, {ROLE_POOL, 0}, {ROLE_PW, 1}};
+    const chain_role without[] = {{ROLE_PW, 0}, {ROLE_DW, 0}, {ROLE_PW, 1}};
+    return pair->pool != NULL ? adopt_chain(made, chain, fits, with_pool, 4, workspace)
+                              : adopt_chain(made, chain, fits, without, 3, workspace);
 }
 
 /* A 3x3 stem Conv on the taps or im2col path (the chain sums as both do: channels and taps in
@@ -542,26 +563,15 @@ static bool start_stem_chain(const fq_graph *graph, const fq_node *node, conv_st
         (head->f32->path != FQ_F32_CONV_TAPS && head->f32->path != FQ_F32_CONV_IM2COL) ||
         head->f32->p.out_h * head->f32->p.out_w < FQ_F32_NCHWC_MIN_PIXELS)
         return false;
-    const fq_f32_nchwc_kernel *kernel = fq_f32_nchwc_select(head->f32->gemm->isa);
-    if (kernel == NULL)
-        return false;
-    fq_f32_nchwc_chain *chain = fq_calloc(1, sizeof(*chain));
+    fq_f32_nchwc_chain *chain =
+        new_chain(fq_f32_nchwc_select(head->f32->gemm->isa), made->f32->slots);
     if (chain == NULL)
         return false;
-    fq_f32_nchwc_chain_init(chain, kernel, made->f32->slots);
     bool dw = conv->f32->path == FQ_F32_CONV_DEPTHWISE;
-    if (!chain_add_conv(chain, graph, node, head, true) ||
-        !(dw ? chain_add_dw(chain, conv->f32) : chain_add_pw(chain, graph, next, conv))) {
-        fq_f32_nchwc_chain_release(chain);
-        fq_free(chain);
-        return false;
-    }
-    made->chain = chain;
-    made->role[0] = ROLE_PW, made->stage[0] = 0;
-    made->chain_nodes = 1;
-    note_role(made, dw ? ROLE_DW : ROLE_PW);
-    *workspace = *workspace > chain->workspace ? *workspace : chain->workspace;
-    return true;
+    bool fits = chain_add_conv(chain, graph, node, head, true) &&
+                (dw ? chain_add_dw(chain, conv->f32) : chain_add_pw(chain, graph, next, conv));
+    const chain_role roles[] = {{ROLE_PW, 0}, {dw ? ROLE_DW : ROLE_PW, dw ? 0 : 1}};
+    return adopt_chain(made, chain, fits, roles, 2, workspace);
 }
 
 /* The Add input that is not node's output: the residual, or -1. */
