@@ -156,13 +156,19 @@ enum { TAPS_BAND_BYTES = 192 * 1024 };
  * channel with the kernel's halo of rows, fit in TAPS_BAND_BYTES, so they stay in L2 while
  * its panels read them; with several threads, bands are at most a quarter of a thread's rows
  * so the load balances. Bands only change which rows a task copies: the sums are the same. */
-static int64_t taps_band_rows(const fq_conv2d_f32_params *p, int64_t padded_w, int slots)
+static int64_t taps_band_rows(const fq_conv2d_f32_params *p, int64_t padded_w, int slots,
+                              int nr)
 {
     int64_t s = p->stride_w, halo = (p->kernel_h - 1) / s;
     int64_t row_bytes = s * s * p->in_channels * padded_w * (int64_t)sizeof(float);
     int64_t rows = TAPS_BAND_BYTES / row_bytes - halo;
     if (slots > 1) {
+        /* About four bands a thread, but no band narrower than two column panels: on a
+         * small plane (7x7) one-row bands would be 9-column tiles that fill a third of the
+         * kernel's width. Too few bands then split their output channels (taps_job). */
         int64_t balanced = (p->out_h + 4 * slots - 1) / (4 * slots);
+        int64_t least = (2 * nr + padded_w - 1) / padded_w;
+        balanced = balanced > least ? balanced : least;
         rows = rows < balanced ? rows : balanced;
     }
     rows = rows < p->out_h ? rows : p->out_h;
@@ -212,7 +218,7 @@ static fq_status plan_taps(fq_f32_conv_plan *plan, const conv_weights *cw, fq_is
         return status;
 
     plan->padded_w = p->out_w + (p->kernel_w - 1) / s;
-    plan->band_rows = taps_band_rows(p, plan->padded_w, plan->slots);
+    plan->band_rows = taps_band_rows(p, plan->padded_w, plan->slots, plan->gemm->nr);
     plan->padded_h = plan->band_rows + (p->kernel_h - 1) / s;
     plan->plane_stride = (int64_t)round16((size_t)(plan->padded_h * plan->padded_w +
                                                    plan->gemm->nr));
@@ -627,7 +633,9 @@ static void depthwise_planes(void *ctx, size_t index)
 
 /* The taps path on one image runs in bands of output rows spread over threads: a task copies
  * the input rows its band reads into zero-padded phase planes in its own workspace slot, then
- * sums the band's column panels, so the planes stay in L2 while they are read. With stride S,
+ * sums the band's column panels, so the planes stay in L2 while they are read. A plane with
+ * fewer bands than four a thread (7x7 and 14x14 layers) splits each band's output channels
+ * into groups of row panels too, one task each. With stride S,
  * padded input row S * i + a, column S * j + b (input row minus pad_top, column minus
  * pad_left) sits at row i - oh0, column j of phase plane a * S + b of its channel, oh0 the
  * band's first output row; tap (kh, kw) of output (oh, ow) is then row oh - oh0 + kh / S,
@@ -642,6 +650,7 @@ typedef struct taps_job {
     fq_f32_gemm_params params;
     bool per_row_slopes;
     size_t bands;
+    size_t groups; /* tasks per band, each a range of the output channels' row panels */
     atomic_size_t next;
 } taps_job;
 
@@ -655,6 +664,7 @@ typedef struct taps_band {
     int64_t columns;    /* over the planes' width, up to the band's last real output column */
     int64_t row_panels; /* panels per output row, or 0: panels run over the planes' width */
     int64_t panels;
+    int64_t o_lo, o_hi; /* the task's output channels, whole row panels of the kernel */
 } taps_band;
 
 /* Padded row i of phase (a, b) of channel plane src into dst (padded_w floats). */
@@ -728,7 +738,7 @@ static void scatter_tile(const taps_band *band, int64_t j0, int64_t nc, const fl
         int64_t run = wp - ow < nc - j ? wp - ow : nc - j;
         int64_t valid = ow < p->out_w ? p->out_w - ow : 0;
         valid = valid < run ? valid : run;
-        for (int64_t o = 0; valid > 0 && o < p->out_channels; o++)
+        for (int64_t o = band->o_lo; valid > 0 && o < band->o_hi; o++)
             copy_run(band->y + o * pixels + oh * p->out_w + ow, tile + o * nr + j, valid);
         j += run;
     }
@@ -747,7 +757,7 @@ static void sum_by_offsets(const taps_band *band, int64_t j0, int64_t nc, float 
         int64_t kb = w->k - k0 < kernel->kc ? w->k - k0 : kernel->kc;
         unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
                          (k0 + kb >= w->k ? FQ_F32_GEMM_LAST : 0u);
-        for (int64_t i0 = 0; i0 < w->m; i0 += kernel->mr) {
+        for (int64_t i0 = band->o_lo; i0 < band->o_hi; i0 += kernel->mr) {
             if (job->per_row_slopes)
                 params.slopes = job->act->slopes + i0;
             fq_f32_gemm_tile_offsets(kernel, w, i0, k0, (size_t)nc, (size_t)kb,
@@ -758,13 +768,14 @@ static void sum_by_offsets(const taps_band *band, int64_t j0, int64_t nc, float 
     }
 }
 
-/* Rows of c (c_stride floats apart), nc columns each, through the reference sigmoid. */
-static void sigmoid_rows(const taps_job *job, float *c, int64_t c_stride, int64_t nc)
+/* The band's rows of c (c_stride floats apart), nc columns each, through the reference
+ * sigmoid. */
+static void sigmoid_rows(const taps_band *band, float *c, int64_t c_stride, int64_t nc)
 {
-    if (job->act->kind != FQ_EPILOGUE_F32_SIGMOID)
+    if (band->job->act->kind != FQ_EPILOGUE_F32_SIGMOID)
         return;
-    for (int64_t o = 0; o < job->plan->p.out_channels; o++)
-        fq_ref_bias_activation_f32(c + o * c_stride, nc, 0.0f, job->act, o);
+    for (int64_t o = band->o_lo; o < band->o_hi; o++)
+        fq_ref_bias_activation_f32(c + o * c_stride, nc, 0.0f, band->job->act, o);
 }
 
 static void taps_panel(const taps_band *band, int64_t index)
@@ -786,11 +797,11 @@ static void taps_panel(const taps_band *band, int64_t index)
     if (ow + nc <= p->out_w && plan->packed[0].k <= plan->tap_kernel.kc) {
         float *c = band->y + oh * p->out_w + ow;
         sum_by_offsets(band, j0, nc, c, pixels);
-        sigmoid_rows(band->job, c, pixels, nc);
+        sigmoid_rows(band, c, pixels, nc);
         return;
     }
     sum_by_offsets(band, j0, nc, band->tile, nr);
-    sigmoid_rows(band->job, band->tile, nr, nc);
+    sigmoid_rows(band, band->tile, nr, nc);
     scatter_tile(band, j0, nc, band->tile);
 }
 
@@ -821,12 +832,20 @@ static void taps_slot(void *ctx, size_t slot)
     taps_band band = {.job = job};
     band.planes = job->workspace + slot * (planes + tap_slot_floats(plan));
     band.tile = band.planes + planes;
+    int64_t mr = plan->tap_kernel.mr, row_panels = (p->out_channels + mr - 1) / mr;
+    int64_t groups = (int64_t)job->groups, padded = -1;
     for (;;) {
-        size_t b = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
-        if (b >= job->bands)
+        size_t t = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (t >= job->bands * job->groups)
             return;
-        band_geometry(&band, (int64_t)b);
-        pad_band(&band);
+        int64_t b = (int64_t)(t / job->groups), g = (int64_t)(t % job->groups);
+        band_geometry(&band, b);
+        band.o_lo = g * row_panels / groups * mr;
+        band.o_hi = (g + 1) * row_panels / groups * mr;
+        band.o_hi = band.o_hi < p->out_channels ? band.o_hi : p->out_channels;
+        if (padded != b)
+            pad_band(&band);
+        padded = b;
         for (int64_t index = 0; index < band.panels; index++)
             taps_panel(&band, index);
     }
@@ -848,11 +867,19 @@ static void run_taps(const fq_f32_conv_plan *plan, const float *x, const fq_epil
 {
     const fq_conv2d_f32_params *p = &plan->p;
     taps_job job = {.plan = plan, .workspace = workspace, .act = act, .next = 0,
-                    .bands = (size_t)((p->out_h + plan->band_rows - 1) / plan->band_rows)};
+                    .bands = (size_t)((p->out_h + plan->band_rows - 1) / plan->band_rows),
+                    .groups = 1};
     job.params = tap_params(act, &job.per_row_slopes);
     size_t slots = (size_t)fq_threadpool_size(pool);
     slots = slots < (size_t)plan->slots ? slots : (size_t)plan->slots;
-    slots = slots < job.bands ? slots : job.bands;
+    /* Fewer than four bands a thread: the bands' output channels are split as well. */
+    size_t row_panels = (size_t)((p->out_channels + plan->tap_kernel.mr - 1) /
+                                 plan->tap_kernel.mr);
+    if (slots > 1 && job.bands < 4 * slots) {
+        job.groups = (4 * slots + job.bands - 1) / job.bands;
+        job.groups = job.groups < row_panels ? job.groups : row_panels;
+    }
+    slots = slots < job.bands * job.groups ? slots : job.bands * job.groups;
     for (int64_t b = 0; b < p->batch; b++) {
         job.x = x + b * p->in_channels * p->in_h * p->in_w;
         job.y = y + b * p->out_channels * p->out_h * p->out_w;
