@@ -1,8 +1,9 @@
 /* fp32 layers of small planes (MobileFaceNet at 112x112: 56x56 down to 1x1), one thread:
  * microseconds per pointwise layer through the GEMM driver (X read in place) and through the
- * pointwise block driver, with the kernel fq_f32_gemm_select_rows picks for the best ISA; and
- * the global depthwise layer (512 planes of 7x7 to 1x1) through the reference convolution of
- * one plane and through the global kernel. An argument names a lower ISA cap ("avx2").
+ * pointwise block driver, with the kernel fq_f32_gemm_select_rows picks for the best ISA; its
+ * depthwise 3x3 layers, every plane through the selected kernel; and the global depthwise
+ * layer (512 planes of 7x7 to 1x1) through the reference convolution of one plane and
+ * through the global kernel. An argument names a lower ISA cap ("avx2").
  * Each figure is the median of 15 samples of 20 calls; `fq_bench` figures on a shared machine
  * vary by several percent, so compare builds side by side. */
 #include <stdio.h>
@@ -154,6 +155,58 @@ static void bench_gdconv(fq_isa cap)
     fq_free_aligned(d.x), fq_free_aligned(d.w), fq_free_aligned(d.y);
 }
 
+/* MobileFaceNet's depthwise 3x3 layers (pads 1). */
+typedef struct dw_layer {
+    const char *what;
+    int64_t channels, side, stride;
+} dw_layer;
+
+static const dw_layer dw_layers[] = {
+    {"dw 128 @28x28", 128, 28, 1},   {"dw 256 @28x28 s2", 256, 28, 2},
+    {"dw 256 @14x14", 256, 14, 1},   {"dw 512 @14x14 s2", 512, 14, 2},
+    {"dw 256 @7x7", 256, 7, 1},
+};
+
+typedef struct dw_operands {
+    const fq_f32_dwconv_kernel *kernel;
+    fq_f32_dwconv_geometry g;
+    int64_t channels;
+    float *x, *w, *y;
+} dw_operands;
+
+static void run_dw(const dw_operands *d)
+{
+    fq_f32_gemm_params params = {.kind = FQ_EPILOGUE_F32_NONE};
+    int64_t in = d->g.in_h * d->g.in_w, out = d->g.out_h * d->g.out_w;
+    for (int64_t c = 0; c < d->channels; c++)
+        d->kernel->ukernel(&d->g, d->x + c * in, d->w + c * 9, 0.0f, d->y + c * out, &params);
+}
+
+static void bench_dw(const dw_layer *l, fq_isa cap)
+{
+    int64_t out_side = (l->side + 2 - 3) / l->stride + 1;
+    dw_operands d = {fq_f32_dwconv_select(cap, (int)l->stride),
+                     {l->side, l->side, out_side, out_side, 1, 1}, l->channels,
+                     random_floats(l->channels * l->side * l->side),
+                     random_floats(l->channels * 9),
+                     random_floats(l->channels * out_side * out_side)};
+    if (d.kernel != NULL && d.x != NULL && d.w != NULL && d.y != NULL) {
+        double samples[SAMPLES];
+        run_dw(&d);
+        for (int s = 0; s < SAMPLES; s++) {
+            double t0 = fq_bench_now();
+            for (int c = 0; c < CALLS; c++)
+                run_dw(&d);
+            samples[s] = (fq_bench_now() - t0) * 1e6 / CALLS;
+        }
+        double us = fq_bench_median(samples, SAMPLES);
+        double flop = 18.0 * (double)(l->channels * out_side * out_side);
+        printf("  %-16s %-24s %8.2f us %6.1f GFLOP/s\n", l->what, d.kernel->name, us,
+               flop / us * 1e-3);
+    }
+    fq_free_aligned(d.x), fq_free_aligned(d.w), fq_free_aligned(d.y);
+}
+
 int main(int argc, char **argv)
 {
     fq_isa cap = fq_isa_best();
@@ -166,6 +219,8 @@ int main(int argc, char **argv)
            fq_isa_name(cap), SAMPLES, CALLS);
     for (size_t i = 0; i < sizeof(layers) / sizeof(layers[0]); i++)
         bench_layer(&layers[i], cap);
+    for (size_t i = 0; i < sizeof(dw_layers) / sizeof(dw_layers[0]); i++)
+        bench_dw(&dw_layers[i], cap);
     bench_gdconv(cap);
     return 0;
 }
