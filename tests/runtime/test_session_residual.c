@@ -227,7 +227,8 @@ static void test_projection_output_of_a_fused_add_has_no_memory(void **state)
     seen_outputs seen = {.proj = node_named(g, "proj"), .proj_has_data = true};
     assert_int_equal(fq_session_run_observed(s, record, &seen, NULL), FQ_OK);
     assert_int_equal(seen.count, g->n_nodes);
-    assert_false(seen.proj_has_data);
+    /* Without AVX-512 nothing fuses, and the projection's output is a tensor of its own. */
+    assert_int_equal(seen.proj_has_data, !fq_isa_supported(FQ_ISA_AVX512));
     free(x);
     fq_session_free(s);
     fq_graph_free(g);
