@@ -37,7 +37,8 @@ static int conv(fq_graph *g, int x, int64_t cin, int64_t cout, int64_t k, int64_
     snprintf(wname, sizeof(wname), "%s_w", name);
     snprintf(bname, sizeof(bname), "%s_b", name);
     const int64_t w_dims[] = {cout, cin / groups, k, k}, b_dims[] = {cout};
-    int in[] = {x, gb_const_f32(g, wname, 4, w_dims, NULL), gb_const_f32(g, bname, 1, b_dims, NULL)};
+    int in[] = {x, gb_const_f32(g, wname, 4, w_dims, NULL),
+                gb_const_f32(g, bname, 1, b_dims, NULL)};
     int v = gb_node(g, "Conv", in, 3, name);
     if (groups > 1)
         gb_attr_int(g, "group", groups);

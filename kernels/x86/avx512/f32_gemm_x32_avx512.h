@@ -10,8 +10,8 @@
  * Short column tiles use masked loads and stores, and tiles of at most 16 columns compute only
  * the first vector column. Tiles of at most half as many columns as rows run a vector per
  * column along the tile's rows instead, over the packed weights as they lie, and so does the
- * last column of a 17-column tile; short row tiles compute every row and store the first mr. Every path and both forms sum in the same order, so they
- * give the same bits. */
+ * last column of a 17-column tile; short row tiles compute every row and store the first mr.
+ * Every path and both forms sum in the same order, so they give the same bits. */
 #include <immintrin.h>
 #include <stddef.h>
 
