@@ -100,6 +100,18 @@ const char *fq_test_tmp_path(const char *name)
 
 static unsigned long long rng_state = 88172645463325252ULL;
 
+int fq_test_cases(int n)
+{
+    const char *text = getenv("FQ_TEST_CASES_PERCENT");
+    if (text == NULL || text[0] == '\0')
+        return n;
+    long percent = strtol(text, NULL, 10);
+    if (percent <= 0 || percent >= 100)
+        return n;
+    int cases = (int)((long)n * percent / 100);
+    return cases > 0 ? cases : 1;
+}
+
 void fq_test_seed(unsigned long long seed)
 {
     rng_state = seed ? seed : 88172645463325252ULL;

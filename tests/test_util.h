@@ -30,6 +30,11 @@ int fq_test_tmp_dir_remove(void);
 const char *fq_test_tmp_dir(void);
 const char *fq_test_tmp_path(const char *name);
 
+/* How many random cases a test runs where it would run n: n, or n scaled by the percentage in
+ * $FQ_TEST_CASES_PERCENT (at least one case). Emulated stages that run the same kernels
+ * natively elsewhere lower it; the native stages run every case. */
+int fq_test_cases(int n);
+
 /* Deterministic pseudo-random numbers (xorshift), seeded per test. */
 void fq_test_seed(unsigned long long seed);
 unsigned long long fq_test_rand(void);

@@ -191,7 +191,7 @@ static void test_pointwise_driver_matches_the_reference_on_random_shapes(void **
             printf("skipping cap %s: this CPU lacks it\n", fq_isa_name(caps[i]));
             continue;
         }
-        for (int t = 0; t < 40; t++) {
+        for (int t = 0; t < fq_test_cases(40); t++) {
             pointwise_case c = random_case(67);
             char name[64];
             float *y = run_driver(&c, NULL, caps[i], 1, name, sizeof(name));
@@ -249,7 +249,7 @@ static void test_pointwise_driver_outputs_are_identical_for_one_and_two_threads(
 {
     (void)state;
     fq_test_seed(64);
-    for (int t = 0; t < 12; t++) {
+    for (int t = 0; t < fq_test_cases(12); t++) {
         pointwise_case c = t == 0 ? make_case(16, 16, 67, 67, FQ_EPILOGUE_F32_RELU)
                                   : random_case(67);
         char name[64];
@@ -272,7 +272,7 @@ static void test_pointwise_driver_with_fp16_weights_matches_the_rounded_referenc
     for (int i = 0; i < N_CAPS; i++) {
         if (!fq_isa_supported(caps[i]))
             continue;
-        for (int t = 0; t < 10; t++) {
+        for (int t = 0; t < fq_test_cases(10); t++) {
             pointwise_case c = random_case(67);
             uint16_t *w16 = malloc((size_t)c.nw * sizeof(uint16_t));
             float *rounded = malloc((size_t)c.nw * sizeof(float));

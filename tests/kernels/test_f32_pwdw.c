@@ -322,7 +322,7 @@ static void test_fused_pair_equals_the_two_plans_on_random_shapes(void **state)
     for (int i = 0; i < N_CAPS; i++) {
         if (!cap_runs_here(caps[i]))
             continue;
-        for (int t = 0; t < 30; t++, ran++) {
+        for (int t = 0; t < fq_test_cases(30); t++, ran++) {
             pair_case c = random_case(40);
             check_case(&c, caps[i], 1, NULL);
             check_case(&c, caps[i], 2, NULL);
@@ -389,7 +389,7 @@ static void test_fused_pair_equals_the_two_plans_with_fp16_pointwise_weights(voi
     fq_test_seed(73);
     if (!cap_runs_here(FQ_ISA_AVX2))
         skip();
-    for (int t = 0; t < 10; t++) {
+    for (int t = 0; t < fq_test_cases(10); t++) {
         pair_case c = random_case(24);
         int64_t n = c.pw.in_channels * c.pw.out_channels;
         uint16_t *w16 = malloc((size_t)n * sizeof(uint16_t));
@@ -411,7 +411,7 @@ static void test_fused_pair_with_a_max_pool_equals_the_three_kernels(void **stat
     fq_test_seed(77);
     if (!cap_runs_here(FQ_ISA_AVX512))
         skip();
-    for (int t = 0; t < 24; t++) {
+    for (int t = 0; t < fq_test_cases(24); t++) {
         int64_t k = 2, s = fq_test_rand_int(1, 2), h, w;
         const int64_t pads[4] = {1, 1, 1, 1};
         do {

@@ -211,7 +211,7 @@ static void test_winograd_plans_match_the_reference_on_random_shapes(void **stat
             printf("skipping %s: no Winograd transforms of its ISA\n", fq_isa_name(caps[k]));
             continue;
         }
-        for (int t = 0; t < 40; t++) {
+        for (int t = 0; t < fq_test_cases(40); t++) {
             conv_case c = random_case(37, least_channels(caps[k]));
             check_case(&c, caps[k], 1);
             free_case(&c);
@@ -239,7 +239,7 @@ static void test_winograd_results_do_not_depend_on_the_thread_count(void **state
 {
     (void)state;
     fq_test_seed(93);
-    for (int t = 0; t < 12; t++) {
+    for (int t = 0; t < fq_test_cases(12); t++) {
         conv_case c = t < 2 ? make_case(24, 40, 80, 80, 1, FQ_EPILOGUE_F32_RELU)
                             : random_case(49, least_channels(winograd_cap()));
         char name[64];
@@ -328,7 +328,7 @@ static void test_direct_plans_of_winograd_shapes_take_the_taps_path(void **state
 static void compare_transforms(const fq_f32_winograd_kernel *simd,
                                const fq_f32_winograd_kernel *scalar)
 {
-    for (int t = 0; t < 200; t++) {
+    for (int t = 0; t < fq_test_cases(200); t++) {
         int64_t h = fq_test_rand_int(1, 45), w = fq_test_rand_int(1, 45);
         int64_t pad = fq_test_rand_int(0, 1), oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
         if (oh < 1 || ow < 1)
