@@ -139,6 +139,13 @@ const fq_f32_gemm_kernel *fq_f32_gemm_select_rows_f16w(fq_isa cap, int64_t m)
     return select_rows(cap, m, true);
 }
 
+/* A panel of X read in place has its rows a row of X apart. From a page apart (4 KiB, so at
+ * 1024 pixels and more) every row is in a page of its own, which the hardware prefetchers do
+ * not follow, and rows a multiple of 4 KiB apart fall in the same few L1 sets: there the driver
+ * copies each panel to the workspace once, for all the row panels of its range to read. Below,
+ * the copy costs more than it saves (MobileFaceNet's 1x1 products 2-4% slower packed). */
+enum { PACK_STRIDE_MIN = 1024 };
+
 static int64_t min64(int64_t a, int64_t b)
 {
     return a < b ? a : b;
@@ -294,6 +301,12 @@ void fq_f32_gemm_tile_offsets(const fq_f32_gemm_kernel *kernel, const fq_f32_gem
                             params);
 }
 
+size_t fq_f32_gemm_range_bytes(void)
+{
+    size_t l2 = fq_cpu_features_get()->l2_bytes;
+    return l2 >= 2 * FQ_F32_GEMM_RANGE_MIN_BYTES ? l2 / 2 : FQ_F32_GEMM_RANGE_MIN_BYTES;
+}
+
 /* Per task: one kc x nr panel of X, rounded up to whole cache lines. */
 static size_t slot_floats(const fq_f32_gemm_kernel *kernel)
 {
@@ -319,7 +332,7 @@ typedef struct gemm_job {
     bool per_row_slopes;
     float *workspace;
     size_t panels;
-    size_t row_groups;  /* tasks per column panel, each a range of row panels */
+    size_t row_ranges;  /* tasks per column panel, each a range of row panels */
     atomic_size_t next;
 } gemm_job;
 
@@ -393,19 +406,20 @@ static void run_rows(const gemm_job *job, int64_t i_lo, int64_t i_hi, int64_t j0
     }
 }
 
-/* Task `index`: column panel index / row_groups, and its share index % row_groups of the row
- * panels. */
+/* Task `index`: row range index / panels of the row panels, column panel index % panels. Tasks
+ * run in increasing order, so the threads work through one range's weights at a time. */
 static void run_panel(const gemm_job *job, size_t index, float *scratch)
 {
     const fq_f32_gemm_input *x = job->x;
     int nr = job->kernel->nr;
-    int64_t j0 = (int64_t)(index / job->row_groups) * nr;
+    int64_t j0 = (int64_t)(index % job->panels) * nr;
     int64_t nc = min64(nr, job->n - j0);
     int64_t row_panels = (job->w->m + job->w->mr - 1) / job->w->mr;
-    int64_t group = (int64_t)(index % job->row_groups), groups = (int64_t)job->row_groups;
-    int64_t i_lo = group * row_panels / groups * job->w->mr;
-    int64_t i_hi = min64((group + 1) * row_panels / groups * job->w->mr, job->w->m);
-    bool pack = x->pack != NULL || nc < nr;
+    int64_t range = (int64_t)(index / job->panels), ranges = (int64_t)job->row_ranges;
+    int64_t i_lo = range * row_panels / ranges * job->w->mr;
+    int64_t i_hi = min64((range + 1) * row_panels / ranges * job->w->mr, job->w->m);
+    bool pack = x->pack != NULL || nc < nr ||
+                (x->x_stride >= PACK_STRIDE_MIN && i_hi - i_lo > job->w->mr);
     for (int64_t k0 = 0; k0 < job->w->k || k0 == 0; k0 += job->w->kc) {
         int64_t kb = min64(job->w->kc, job->w->k - k0);
         const float *xp = scratch;
@@ -432,7 +446,7 @@ static void run_slot(void *ctx, size_t slot)
     float *scratch = job->workspace + slot * slot_floats(job->kernel);
     for (;;) {
         size_t index = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
-        if (index >= job->panels * job->row_groups)
+        if (index >= job->panels * job->row_ranges)
             return;
         run_panel(job, index, scratch);
     }
@@ -463,14 +477,19 @@ static void run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, i
     job.params = kernel_params(act, &job.per_row_slopes);
     atomic_init(&job.next, 0);
     size_t slots = (size_t)fq_threadpool_size(pool);
-    /* Fewer column panels than threads (a product with one column: a fully connected layer on
-     * one image, a 1x1 convolution of a 1x1 plane) split each panel's row panels too. */
     size_t row_panels = (size_t)((w->m + w->mr - 1) / w->mr);
-    job.row_groups = 1;
-    if (job.panels < slots)
-        job.row_groups = min64((int64_t)((slots + job.panels - 1) / job.panels),
-                               (int64_t)row_panels);
-    size_t tasks = job.panels * job.row_groups;
+    size_t bytes = w->data_f16 != NULL ? w->halves * sizeof(uint16_t)
+                                       : w->floats * sizeof(float);
+    /* Weights over fq_f32_gemm_range_bytes() take ranges of row panels, each run over every
+     * column panel while its weights stay in L2; fewer column panels than threads (a product
+     * with one column: a fully connected layer on one image, a 1x1 convolution of a 1x1 plane)
+     * split the row panels too. */
+    size_t range_bytes = fq_f32_gemm_range_bytes();
+    job.row_ranges = (bytes + range_bytes - 1) / range_bytes;
+    if (job.panels < slots && job.row_ranges < (slots + job.panels - 1) / job.panels)
+        job.row_ranges = (slots + job.panels - 1) / job.panels;
+    job.row_ranges = (size_t)min64((int64_t)job.row_ranges, (int64_t)row_panels);
+    size_t tasks = job.panels * job.row_ranges;
     fq_threadpool_parallel_for(pool, slots < tasks ? slots : tasks, run_slot, &job);
 }
 

@@ -187,13 +187,21 @@ typedef struct fq_f32_gemm_input {
     const void *pack_ctx;
 } fq_f32_gemm_input;
 
+/* Packed weights of more than fq_f32_gemm_range_bytes() run in ranges of row panels: each
+ * range over every column panel in turn, while its weights stay in L2. The range is half of
+ * the L2 cache the CPU reports, and FQ_F32_GEMM_RANGE_MIN_BYTES where it reports none or less
+ * than twice that. */
+#define FQ_F32_GEMM_RANGE_MIN_BYTES (256u * 1024u)
+size_t fq_f32_gemm_range_bytes(void);
+
 /* Workspace bytes fq_f32_gemm_run needs for one of `slots` concurrent tasks. */
 size_t fq_f32_gemm_workspace_size(const fq_f32_gemm_kernel *kernel, int slots);
 
 /* C (m x n, rows c_stride floats apart) = packed W * X + bias, activation act (PRELU slopes
- * per row; slope_count 1 means one slope for all rows). Column panels of nr are spread over
- * pool's threads; every element is computed by one thread in the same order whatever the
- * thread count. workspace has fq_f32_gemm_workspace_size(kernel, threads of pool) bytes. */
+ * per row; slope_count 1 means one slope for all rows). Column panels of nr (and ranges of row
+ * panels, see above) are spread over pool's threads; every element is computed by one thread
+ * in the same order whatever the thread count. workspace has
+ * fq_f32_gemm_workspace_size(kernel, threads of pool) bytes. */
 void fq_f32_gemm_run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, int64_t n,
                      const fq_f32_gemm_input *x, float *c, int64_t c_stride,
                      const fq_epilogue_f32 *act, void *workspace, struct fq_threadpool *pool);

@@ -14,6 +14,7 @@
 #define FACEQUANT_CPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "facequant/status.h"
 
@@ -52,6 +53,7 @@ typedef struct fq_cpu_features {
     bool neon_dot;   /* asimddp */
     bool neon_fp16;  /* asimdhp */
     bool i8mm;
+    size_t l2_bytes; /* L2 cache of one core; 0 where the CPU does not say (Arm under Linux) */
 } fq_cpu_features;
 
 /* What this CPU has; detected on the first call, thread-safe. */

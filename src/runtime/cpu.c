@@ -33,9 +33,21 @@ static unsigned long long read_xcr0(void)
     return ((unsigned long long)hi << 32) | lo;
 }
 
+/* L2 bytes per core from the extended leaf 0x80000006 (ECX bits 31-16, in KiB), which Intel and
+ * AMD both fill; 0 where the leaf is missing. */
+static size_t detect_l2_bytes(void)
+{
+    unsigned int a, b, c, d;
+    if (__get_cpuid_max(0x80000000u, NULL) < 0x80000006u)
+        return 0;
+    __cpuid(0x80000006u, a, b, c, d);
+    return (size_t)(c >> 16) * 1024u;
+}
+
 static void detect(fq_cpu_features *f)
 {
     unsigned int a, b, c, d;
+    f->l2_bytes = detect_l2_bytes();
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return;
     bool osxsave = (c >> 27) & 1;

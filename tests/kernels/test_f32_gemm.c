@@ -127,7 +127,7 @@ static void test_every_gemm_kernel_matches_the_reference_on_random_shapes(void *
             printf("skipping %s: this CPU lacks %s\n", all[i]->name, fq_isa_name(all[i]->isa));
             continue;
         }
-        for (int t = 0; t < 60; t++) {
+        for (int t = 0; t < fq_test_cases(60); t++) {
             int64_t m = fq_test_rand_int(1, 67), n = fq_test_rand_int(1, 67);
             int64_t k = fq_test_rand_int(1, 67);
             check_gemm_case(all[i], m, n, k, kinds[t % N_KINDS], NULL);
@@ -531,7 +531,7 @@ static void for_each_cap(void (*fn)(fq_isa cap))
 
 static void dense_convs(fq_isa cap)
 {
-    for (int t = 0; t < 40; t++) {
+    for (int t = 0; t < fq_test_cases(40); t++) {
         fq_conv2d_f32_params p = random_conv(false, 0, 0);
         check_conv(&p, cap, NULL);
     }
@@ -546,7 +546,7 @@ static void test_dense_and_grouped_convs_match_the_reference(void **state)
 
 static void pointwise_convs(fq_isa cap)
 {
-    for (int t = 0; t < 20; t++) {
+    for (int t = 0; t < fq_test_cases(20); t++) {
         fq_conv2d_f32_params p = random_conv(false, 1, 1);
         p.pad_top = p.pad_left = 0;
         p.out_h = p.in_h;
@@ -564,7 +564,7 @@ static void test_pointwise_convs_match_the_reference(void **state)
 
 static void depthwise_convs(fq_isa cap)
 {
-    for (int t = 0; t < 30; t++) {
+    for (int t = 0; t < fq_test_cases(30); t++) {
         int64_t kernel = t % 3 == 2 ? 0 : 3;
         fq_conv2d_f32_params p = random_conv(true, kernel, kernel == 3 ? 1 + t % 2 : 0);
         check_conv(&p, cap, NULL);
@@ -622,7 +622,7 @@ static fq_conv2d_f32_params random_taps_conv(void)
 
 static void taps_convs(fq_isa cap)
 {
-    for (int t = 0; t < 60; t++) {
+    for (int t = 0; t < fq_test_cases(60); t++) {
         fq_conv2d_f32_params p = random_taps_conv();
         check_conv(&p, cap, NULL);
     }
@@ -675,7 +675,7 @@ static fq_conv2d_f32_params random_small_channel_conv(void)
 
 static void small_channel_convs(fq_isa cap)
 {
-    for (int t = 0; t < 80; t++) {
+    for (int t = 0; t < fq_test_cases(80); t++) {
         fq_conv2d_f32_params p = random_small_channel_conv();
         check_conv(&p, cap, NULL);
     }
@@ -695,7 +695,7 @@ static void test_convs_with_few_input_channels_match_the_reference_on_two_thread
     fq_error err = {0};
     assert_int_equal(fq_threadpool_create(2, &pool, &err), FQ_OK);
     fq_test_seed(22);
-    for (int t = 0; t < 40; t++) {
+    for (int t = 0; t < fq_test_cases(40); t++) {
         fq_conv2d_f32_params p = random_small_channel_conv();
         check_conv(&p, FQ_ISA_AUTO, pool);
     }
@@ -803,6 +803,52 @@ static void test_narrow_products_split_over_threads_give_the_same_bits(void **st
     }
     for (int t = 1; t < 3; t++)
         fq_threadpool_free(pools[t]);
+}
+
+/* Weights over fq_f32_gemm_range_bytes() run in ranges of row panels, each over every column
+ * panel; the result matches the reference and has the same bits on 1, 2 and 3 threads. */
+static void test_weights_larger_than_a_range_give_the_same_bits_on_any_thread_count(void **state)
+{
+    (void)state;
+    /* Two and a half ranges of weights in 100 rows. */
+    const int64_t m = 100, n = 40;
+    const int64_t k = (int64_t)(fq_f32_gemm_range_bytes() * 5 / 2 / sizeof(float)) / m;
+    int count;
+    const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
+    fq_test_seed(9);
+    float *w = random_floats(m * k), *x = random_floats(k * n), *bias = random_floats(m);
+    float *want = calloc((size_t)(m * n), 4), *bound = calloc((size_t)(m * n), 4);
+    fq_epilogue_f32 act = {.kind = FQ_EPILOGUE_F32_RELU};
+    reference_gemm(m, n, k, w, x, bias, &act, want);
+    gemm_bounds(m, n, k, w, x, bias, bound);
+    fq_threadpool *pools[3] = {NULL, NULL, NULL};
+    fq_error err = {0};
+    for (int t = 1; t < 3; t++)
+        assert_int_equal(fq_threadpool_create(t + 1, &pools[t], &err), FQ_OK);
+    for (int i = 0; i < count; i++) {
+        if (!fq_isa_supported(all[i]->isa))
+            continue;
+        fq_f32_gemm_packed packed;
+        assert_int_equal(fq_f32_gemm_pack(all[i], m, k, w, k, bias, 1.0f, &packed, &err), FQ_OK);
+        assert_true(packed.floats * sizeof(float) > 2 * fq_f32_gemm_range_bytes());
+        void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(all[i], 3));
+        fq_f32_gemm_input in = {.x = x, .x_stride = n};
+        float *got[3];
+        for (int t = 0; t < 3; t++) {
+            got[t] = calloc((size_t)(m * n), 4);
+            fq_f32_gemm_run(all[i], &packed, n, &in, got[t], n, &act, ws, pools[t]);
+        }
+        expect_close(got[0], want, bound, m * n, all[i]->name);
+        assert_memory_equal(got[0], got[1], (size_t)(m * n) * 4);
+        assert_memory_equal(got[0], got[2], (size_t)(m * n) * 4);
+        for (int t = 0; t < 3; t++)
+            free(got[t]);
+        fq_free_aligned(ws);
+        fq_f32_gemm_packed_free(&packed);
+    }
+    for (int t = 1; t < 3; t++)
+        fq_threadpool_free(pools[t]);
+    free(w), free(x), free(bias), free(want), free(bound);
 }
 
 /* A one-column product (the AVX-512 kernels run it over several row panels at once) equals
@@ -954,6 +1000,7 @@ int main(void)
         cmocka_unit_test(test_dilated_grouped_and_stride_three_convs_stay_on_im2col),
         cmocka_unit_test(test_depthwise_3x3_picks_the_simd_kernel_of_the_cap),
         cmocka_unit_test(test_narrow_products_split_over_threads_give_the_same_bits),
+        cmocka_unit_test(test_weights_larger_than_a_range_give_the_same_bits_on_any_thread_count),
         cmocka_unit_test(test_matrix_vector_products_equal_the_first_column_of_a_tile),
         cmocka_unit_test(test_gemm_with_a_residual_equals_the_product_then_the_add),
         cmocka_unit_test(test_conv_outputs_are_identical_for_one_two_and_three_threads),
