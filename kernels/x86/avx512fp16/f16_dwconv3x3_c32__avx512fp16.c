@@ -1,8 +1,7 @@
 /* fp16 depthwise 3x3 convolution, NHWC, 32 channels per zmm, AVX512-FP16: see f16_gemm.h.
  * For each output pixel and group of 32 channels the nine taps inside the image are added in
  * row-major order with vfmadd231ph; the last group loads and stores under a mask, so no byte
- * past the tensors is touched. Stride 1 and 2 share the code.
- * Compiled, never run here: the development CPU has no AVX512-FP16 (the tests skip). */
+ * past the tensors is touched. Stride 1 and 2 share the code. */
 #include <immintrin.h>
 
 #include "f16_gemm.h"
