@@ -14,6 +14,13 @@ double fq_bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double fq_bench_thread_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int compare(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -26,9 +33,11 @@ double fq_bench_median(double *values, int n)
     return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
-double fq_bench_peak_gflops(fq_isa isa)
+typedef double (*peak_loop_fn)(long steps);
+
+static peak_loop_fn peak_loop(fq_isa isa)
 {
-    double (*loop)(long) = NULL;
+    peak_loop_fn loop = NULL;
 #if defined(FQ_HAVE_ISA_SSE41)
     if (isa == FQ_ISA_SSE41)
         loop = fq_bench_fma_peak__sse41;
@@ -41,13 +50,30 @@ double fq_bench_peak_gflops(fq_isa isa)
     if (isa == FQ_ISA_AVX512)
         loop = fq_bench_fma_peak__avx512;
 #endif
-    if (loop == NULL || !fq_isa_supported(isa))
+    return loop != NULL && fq_isa_supported(isa) ? loop : NULL;
+}
+
+/* GFLOP/s of one run of loop over steps. */
+static double peak_run(peak_loop_fn loop, long steps)
+{
+    double t0 = fq_bench_now();
+    double flops = loop(steps);
+    return flops / (fq_bench_now() - t0) * 1e-9;
+}
+
+double fq_bench_peak_gflops(fq_isa isa)
+{
+    peak_loop_fn loop = peak_loop(isa);
+    if (loop == NULL)
         return 0.0;
     double rates[5];
-    for (int r = 0; r < 5; r++) {
-        double t0 = fq_bench_now();
-        double flops = loop(20000000);
-        rates[r] = flops / (fq_bench_now() - t0) * 1e-9;
-    }
+    for (int r = 0; r < 5; r++)
+        rates[r] = peak_run(loop, 20000000);
     return fq_bench_median(rates, 5);
+}
+
+double fq_bench_peak_probe(fq_isa isa)
+{
+    peak_loop_fn loop = peak_loop(isa);
+    return loop != NULL ? peak_run(loop, 4000000) : 0.0;
 }
