@@ -28,19 +28,51 @@ static fq_status f32_unary_infer(fq_graph *graph, fq_node *node, fq_error *err)
     return FQ_OK;
 }
 
+/* Unary ops run in tasks of UNARY_TASK_ELEMENTS elements over the pool's threads; each element
+ * is the reference's own function of its input, so the bits do not depend on the split. */
+enum { UNARY_TASK_ELEMENTS = 16384 };
+
+typedef struct unary_job {
+    const fq_f32_activation *act; /* an activation, or NULL for math_op */
+    fq_f32_math_op math_op;
+    const float *x;
+    float *y;
+    int64_t n;
+} unary_job;
+
+static void unary_task(void *ctx, size_t index)
+{
+    const unary_job *job = ctx;
+    int64_t begin = (int64_t)index * UNARY_TASK_ELEMENTS;
+    int64_t count = job->n - begin < UNARY_TASK_ELEMENTS ? job->n - begin : UNARY_TASK_ELEMENTS;
+    if (job->act != NULL)
+        fq_f32_activation_ref(job->act, job->x + begin, job->y + begin, count);
+    else
+        fq_f32_math_ref(job->math_op, job->x + begin, job->y + begin, count);
+}
+
+static void run_unary(const fq_exec_ctx *ctx, unary_job *job)
+{
+    job->x = ctx->inputs[0].data;
+    job->y = ctx->outputs[0].data;
+    job->n = fq_shape_numel(&ctx->inputs[0].shape);
+    size_t tasks = (size_t)((job->n + UNARY_TASK_ELEMENTS - 1) / UNARY_TASK_ELEMENTS);
+    fq_threadpool_parallel_for_work(ctx->pool, tasks, (uint64_t)job->n, unary_task, job);
+}
+
 static fq_status math_exec(const fq_exec_ctx *ctx, fq_f32_math_op op)
 {
-    const fq_tensor *x = &ctx->inputs[0];
-    fq_f32_math_ref(op, x->data, ctx->outputs[0].data, fq_shape_numel(&x->shape));
+    unary_job job = {.act = NULL, .math_op = op};
+    run_unary(ctx, &job);
     return FQ_OK;
 }
 
 static fq_status activation_exec(const fq_exec_ctx *ctx, fq_f32_activation_kind kind,
                                  float alpha, float beta)
 {
-    const fq_tensor *x = &ctx->inputs[0];
     fq_f32_activation act = {kind, alpha, beta};
-    fq_f32_activation_ref(&act, x->data, ctx->outputs[0].data, fq_shape_numel(&x->shape));
+    unary_job job = {.act = &act};
+    run_unary(ctx, &job);
     return FQ_OK;
 }
 

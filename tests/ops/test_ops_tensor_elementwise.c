@@ -1,5 +1,6 @@
 /* Elementwise operators: activations, Clip, PRelu, broadcasting binary ops, variadic ops, Where. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "test_ops_tensor_util.h"
 
@@ -122,6 +123,48 @@ static void test_math_ops_compute_their_functions(void **state)
     check_unary("Floor", 3, F32S(-1.5f, 1.5f, 2), F32S(-2, 1, 2), 0);
     check_unary("Ceil", 3, F32S(-1.5f, 1.5f, 2), F32S(-1, 2, 2), 0);
     check_unary("Reciprocal", 2, F32S(4, -0.5f), F32S(0.25f, -2), 0);
+}
+
+/* A tensor of several of the unary ops' tasks (16384 elements each, the last one short) gets
+ * each element's own function on 1, 2 and 3 threads. */
+static void test_unary_ops_split_over_threads_give_every_element_its_value(void **state)
+{
+    (void)state;
+    enum { N = 3 * 16384 + 77 };
+    static const char *const ops[] = {"Relu", "Sigmoid", "Neg", "Exp"};
+    float *x = malloc(N * sizeof(float));
+    assert_non_null(x);
+    for (int i = 0; i < N; i++)
+        x[i] = (float)((i * 7919) % 2001 - 1000) / 250.0f;
+    for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+        fq_harness h;
+        fq_harness_init(&h, ops[o], 17);
+        fq_harness_input(&h, FQ_DTYPE_F32, 1, DIMS(N), x, false);
+        assert_int_equal(fq_harness_run(&h), FQ_OK);
+        const float *y = h.outputs[0].data;
+        for (int i = 0; i < N; i += 997) {
+            float v = x[i], want = v;
+            if (o == 0)
+                want = v < 0.0f ? 0.0f : v;
+            else if (o == 1)
+                want = 1.0f / (1.0f + expf(-v));
+            else if (o == 2)
+                want = -v;
+            else
+                want = expf(v);
+            assert_true(fabsf(y[i] - want) <= 1e-6f * (1.0f + fabsf(want)));
+        }
+        for (int threads = 1; threads <= 3; threads++) {
+            bool planned;
+            char kernel[64];
+            float *again = fq_harness_run_prepared(&h, FQ_ISA_AUTO, threads, &planned, kernel,
+                                                   sizeof(kernel));
+            assert_memory_equal(again, y, N * sizeof(float));
+            free(again);
+        }
+        fq_harness_free(&h);
+    }
+    free(x);
 }
 
 static void test_unary_math_refuses_integer_input(void **state)
@@ -607,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_selu_default_constants),
         cmocka_unit_test(test_softplus_is_stable),
         cmocka_unit_test(test_math_ops_compute_their_functions),
+        cmocka_unit_test(test_unary_ops_split_over_threads_give_every_element_its_value),
         cmocka_unit_test(test_unary_math_refuses_integer_input),
         cmocka_unit_test(test_clip_opset6_style_attributes_before_11),
         cmocka_unit_test(test_clip_opset11_reads_bound_inputs),
