@@ -903,29 +903,27 @@ typedef struct winograd_job {
     atomic_size_t next;
 } winograd_job;
 
-/* M[e] = U[e] * V[e] over n tiles: column panels of nr, each summed over the depth blocks of
- * every row panel while it is in L1. */
-static void winograd_products(const fq_f32_conv_plan *plan, const float *v, float *m,
-                              int64_t n)
+/* M[e] = U[e] * V[e] over n tiles for one transform element e: column panels of nr, each
+ * summed over the depth blocks of every row panel while it is in L1. */
+static void winograd_product(const fq_f32_conv_plan *plan, int e, const float *v, float *m,
+                             int64_t n)
 {
     const fq_f32_gemm_kernel *kernel = plan->gemm;
     int64_t tiles = plan->wino_tiles, nr = kernel->nr;
     size_t stride = (size_t)tiles * sizeof(float);
     fq_f32_gemm_params none = {.kind = FQ_EPILOGUE_F32_NONE};
-    for (int e = 0; e < FQ_F32_WINOGRAD_ELEMENTS; e++) {
-        const fq_f32_gemm_packed *u = &plan->packed[e];
-        const float *ve = v + e * u->k * tiles;
-        float *me = m + e * u->m * tiles;
-        for (int64_t j0 = 0; j0 < n; j0 += nr) {
-            size_t nc = (size_t)(n - j0 < nr ? n - j0 : nr);
-            for (int64_t k0 = 0; k0 < u->k; k0 += u->kc) {
-                int64_t kb = u->k - k0 < u->kc ? u->k - k0 : u->kc;
-                unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
-                                 (k0 + kb >= u->k ? FQ_F32_GEMM_LAST : 0u);
-                for (int64_t i0 = 0; i0 < u->m; i0 += u->mr)
-                    fq_f32_gemm_tile(kernel, u, i0, k0, nc, (size_t)kb, ve + k0 * tiles + j0,
-                                     stride, me + i0 * tiles + j0, stride, flags, &none);
-            }
+    const fq_f32_gemm_packed *u = &plan->packed[e];
+    const float *ve = v + e * u->k * tiles;
+    float *me = m + e * u->m * tiles;
+    for (int64_t j0 = 0; j0 < n; j0 += nr) {
+        size_t nc = (size_t)(n - j0 < nr ? n - j0 : nr);
+        for (int64_t k0 = 0; k0 < u->k; k0 += u->kc) {
+            int64_t kb = u->k - k0 < u->kc ? u->k - k0 : u->kc;
+            unsigned flags = (k0 == 0 ? FQ_F32_GEMM_FIRST : 0u) |
+                             (k0 + kb >= u->k ? FQ_F32_GEMM_LAST : 0u);
+            for (int64_t i0 = 0; i0 < u->m; i0 += u->mr)
+                fq_f32_gemm_tile(kernel, u, i0, k0, nc, (size_t)kb, ve + k0 * tiles + j0,
+                                 stride, me + i0 * tiles + j0, stride, flags, &none);
         }
     }
 }
@@ -944,26 +942,88 @@ static fq_f32_gemm_params winograd_params(const fq_epilogue_f32 *act, int64_t o)
     return params;
 }
 
-static void winograd_band(const winograd_job *job, float *slot, int64_t t0)
+/* The three steps of a band of tiles from t0, in the buffers of slot: the input transform of
+ * channel c, the products of element e, the output transform of channel o. A band runs them
+ * in turn on one thread, or each step spread over the threads (run_winograd_steps). */
+typedef struct winograd_band_buffers {
+    int64_t t0, n;
+    float *v, *m;
+} winograd_band_buffers;
+
+static winograd_band_buffers winograd_buffers(const winograd_job *job, float *slot, int64_t t0)
+{
+    const fq_f32_conv_plan *plan = job->plan;
+    int64_t tiles = plan->wino_tiles;
+    winograd_band_buffers b = {t0, job->grid - t0 < tiles ? job->grid - t0 : tiles, slot, NULL};
+    b.m = slot + FQ_F32_WINOGRAD_ELEMENTS * plan->p.in_channels * tiles;
+    return b;
+}
+
+static void winograd_input(const winograd_job *job, const winograd_band_buffers *b, int64_t c)
 {
     const fq_f32_conv_plan *plan = job->plan;
     const fq_conv2d_f32_params *p = &plan->p;
     int64_t tiles = plan->wino_tiles;
-    int64_t n = job->grid - t0 < tiles ? job->grid - t0 : tiles;
-    float *v = slot, *m = slot + FQ_F32_WINOGRAD_ELEMENTS * p->in_channels * tiles;
-    size_t v_stride = (size_t)(p->in_channels * tiles);
-    size_t m_stride = (size_t)(p->out_channels * tiles);
+    plan->wino->input(&job->geometry, job->x + c * p->in_h * p->in_w, b->t0, b->n,
+                      b->v + c * tiles, (size_t)(p->in_channels * tiles));
+}
 
+static void winograd_output(const winograd_job *job, const winograd_band_buffers *b, int64_t o)
+{
+    const fq_f32_conv_plan *plan = job->plan;
+    const fq_conv2d_f32_params *p = &plan->p;
+    fq_f32_gemm_params params = winograd_params(job->act, o);
+    plan->wino->output(&job->geometry, b->m + o * plan->wino_tiles,
+                       (size_t)(p->out_channels * plan->wino_tiles), b->t0, b->n,
+                       plan->wino_bias[o], &params, job->y + o * p->out_h * p->out_w);
+}
+
+static void winograd_band(const winograd_job *job, float *slot, int64_t t0)
+{
+    const fq_conv2d_f32_params *p = &job->plan->p;
+    winograd_band_buffers b = winograd_buffers(job, slot, t0);
     for (int64_t c = 0; c < p->in_channels; c++)
-        plan->wino->input(&job->geometry, job->x + c * p->in_h * p->in_w, t0, n, v + c * tiles,
-                          v_stride);
+        winograd_input(job, &b, c);
+    for (int e = 0; e < FQ_F32_WINOGRAD_ELEMENTS; e++)
+        winograd_product(job->plan, e, b.v, b.m, b.n);
+    for (int64_t o = 0; o < p->out_channels; o++)
+        winograd_output(job, &b, o);
+}
 
-    winograd_products(plan, v, m, n);
+/* One band's steps spread over the threads, each step a parallel loop over its channels or
+ * elements: the same tiles, transforms and sums as winograd_band. */
+typedef struct winograd_step_job {
+    const winograd_job *job;
+    winograd_band_buffers b;
+} winograd_step_job;
 
-    for (int64_t o = 0; o < p->out_channels; o++) {
-        fq_f32_gemm_params params = winograd_params(job->act, o);
-        plan->wino->output(&job->geometry, m + o * tiles, m_stride, t0, n, plan->wino_bias[o],
-                           &params, job->y + o * p->out_h * p->out_w);
+static void winograd_input_task(void *ctx, size_t c)
+{
+    const winograd_step_job *s = ctx;
+    winograd_input(s->job, &s->b, (int64_t)c);
+}
+
+static void winograd_product_task(void *ctx, size_t e)
+{
+    const winograd_step_job *s = ctx;
+    winograd_product(s->job->plan, (int)e, s->b.v, s->b.m, s->b.n);
+}
+
+static void winograd_output_task(void *ctx, size_t o)
+{
+    const winograd_step_job *s = ctx;
+    winograd_output(s->job, &s->b, (int64_t)o);
+}
+
+static void run_winograd_steps(const winograd_job *job, struct fq_threadpool *pool)
+{
+    const fq_conv2d_f32_params *p = &job->plan->p;
+    for (size_t band = 0; band < job->bands; band++) {
+        winograd_step_job s = {job, winograd_buffers(job, job->workspace,
+                                                     (int64_t)band * job->plan->wino_tiles)};
+        fq_threadpool_parallel_for(pool, (size_t)p->in_channels, winograd_input_task, &s);
+        fq_threadpool_parallel_for(pool, FQ_F32_WINOGRAD_ELEMENTS, winograd_product_task, &s);
+        fq_threadpool_parallel_for(pool, (size_t)p->out_channels, winograd_output_task, &s);
     }
 }
 
@@ -1001,12 +1061,18 @@ static void run_winograd(const fq_f32_conv_plan *plan, const float *x,
     job.bands = (size_t)((job.grid + plan->wino_tiles - 1) / plan->wino_tiles);
     size_t slots = (size_t)fq_threadpool_size(pool);
     slots = slots < (size_t)plan->slots ? slots : (size_t)plan->slots;
+    /* Fewer bands than threads (a plane of at most a few panels of tiles): the threads share
+     * each band's steps instead of idling. */
+    bool steps = job.bands < slots;
     slots = slots < job.bands ? slots : job.bands;
     for (int64_t b = 0; b < p->batch; b++) {
         job.x = x + b * p->in_channels * p->in_h * p->in_w;
         job.y = y + b * p->out_channels * p->out_h * p->out_w;
         atomic_store_explicit(&job.next, 0, memory_order_relaxed);
-        fq_threadpool_parallel_for(pool, slots, winograd_slot, &job);
+        if (steps)
+            run_winograd_steps(&job, pool);
+        else
+            fq_threadpool_parallel_for(pool, slots, winograd_slot, &job);
         if (act->kind == FQ_EPILOGUE_F32_SIGMOID)
             fq_threadpool_parallel_for(pool, (size_t)p->out_channels, winograd_sigmoid_plane,
                                        &job);
