@@ -480,12 +480,12 @@ static void run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, i
     size_t row_panels = (size_t)((w->m + w->mr - 1) / w->mr);
     size_t bytes = w->data_f16 != NULL ? w->halves * sizeof(uint16_t)
                                        : w->floats * sizeof(float);
-    /* Weights over fq_f32_gemm_range_bytes() take ranges of row panels, each run over every
-     * column panel while its weights stay in L2; fewer column panels than threads (a product
-     * with one column: a fully connected layer on one image, a 1x1 convolution of a 1x1 plane)
-     * split the row panels too. */
+    /* Weights over fq_f32_gemm_range_bytes() read by several column panels take ranges of row
+     * panels, each run over every column panel while its weights stay in L2; fewer column
+     * panels than threads (a product with one column: a fully connected layer on one image, a
+     * 1x1 convolution of a 1x1 plane) split the row panels too. */
     size_t range_bytes = fq_f32_gemm_range_bytes();
-    job.row_ranges = (bytes + range_bytes - 1) / range_bytes;
+    job.row_ranges = job.panels > 1 ? (bytes + range_bytes - 1) / range_bytes : 1;
     if (job.panels < slots && job.row_ranges < (slots + job.panels - 1) / job.panels)
         job.row_ranges = (slots + job.panels - 1) / job.panels;
     job.row_ranges = (size_t)min64((int64_t)job.row_ranges, (int64_t)row_panels);
