@@ -23,6 +23,7 @@ typedef struct bench_args {
     int runs;
     int threads;
     fq_isa isa;
+    bool fp16_arithmetic;
     fq_input_size size;
     bool json;
     bool profile;
@@ -41,7 +42,8 @@ static void help(FILE *out)
 {
     fprintf(out,
             "usage: fq bench MODEL [--warmup N] [--runs N] [--threads T] [--isa X]\n"
-            "                [--input-size WxH] [--inputs DIR] [--json | --profile]\n"
+            "                [--fp16-arithmetic] [--input-size WxH] [--inputs DIR]\n"
+            "                [--json | --profile]\n"
             "\n"
             "Times fq_session_run on MODEL (.onnx or .fqm) after a warm-up, and prints mean,\n"
             "median, p90 and min latency in ms, FPS (1000 / median), the load time (read,\n"
@@ -54,6 +56,9 @@ static void help(FILE *out)
             "  --threads T       kernel threads (default 1)\n"
             "  --isa X           cap the ISA (auto, scalar, sse41, avx2, avx512, ...); $FQ_ISA\n"
             "                    sets it too\n"
+            "  --fp16-arithmetic run an fp16 model's convolutions in fp16 arithmetic where the\n"
+            "                    CPU has it (AVX512-FP16, ARMv8.2 fp16); by default they run\n"
+            "                    fp32 arithmetic on the fp16 weights, which is faster here\n"
             "  --input-size WxH  size of 4-D inputs with a dynamic size (default: the card's,\n"
             "                    else 640x640)\n"
             "  --inputs DIR      time real inputs: .npy files, or photos preprocessed as the\n"
@@ -84,7 +89,8 @@ static int parse_args(int argc, char **argv, bench_args *args)
         {"threads", required_argument, NULL, 't'},    {"isa", required_argument, NULL, 'i'},
         {"input-size", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"profile", no_argument, NULL, 'p'},          {"help", no_argument, NULL, 'h'},
-        {"inputs", required_argument, NULL, 'd'},     {NULL, 0, NULL, 0},
+        {"inputs", required_argument, NULL, 'd'},     {"fp16-arithmetic", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     *args = (bench_args){.warmup = 10, .runs = 100, .threads = 1, .isa = FQ_ISA_AUTO};
     fq_error err = {0};
@@ -100,6 +106,7 @@ static int parse_args(int argc, char **argv, bench_args *args)
         case 's': ok = fq_tool_parse_size(optarg, &args->size); break;
         case 'j': args->json = true; break;
         case 'p': args->profile = true; break;
+        case 'f': args->fp16_arithmetic = true; break;
         case 'd': args->inputs = optarg; break;
         case 'h': help(stdout); return -1;
         default: help(stderr); return FQ_EXIT_USAGE;
@@ -366,7 +373,8 @@ static int print_json(const bench_args *args, const fq_eval_model *model,
 static fq_status bench_model(const bench_args *args, fq_eval_model *model, bench_result *r,
                              fq_error *err)
 {
-    fq_eval_load_options options = {"bench", args->size, args->threads, args->isa};
+    fq_eval_load_options options = {"bench", args->size, args->threads, args->isa,
+                                    args->fp16_arithmetic};
     fq_status status = fq_eval_model_load(args->model, &options, model, err);
     if (status != FQ_OK)
         return status;

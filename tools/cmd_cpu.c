@@ -11,7 +11,7 @@
 static void help(FILE *out)
 {
     fprintf(out,
-            "usage: fq cpu [MODEL] [--isa X] [--input-size WxH]\n"
+            "usage: fq cpu [MODEL] [--isa X] [--fp16-arithmetic] [--input-size WxH]\n"
             "\n"
             "Prints the CPU features facequant detects and the ISA levels it can use; with a\n"
             "model, the kernel each node would run in a session (after the passes).\n"
@@ -19,6 +19,8 @@ static void help(FILE *out)
             "  --isa X           cap the ISA as a session would (auto, scalar, sse41, avx2,\n"
             "                    avxvnni, avx512, avx512vnni, avx512fp16, neon, neondot,\n"
             "                    neonfp16); $FQ_ISA sets it too\n"
+            "  --fp16-arithmetic the kernels of a session that runs an fp16 model's\n"
+            "                    convolutions in fp16 arithmetic (fq run, fq bench)\n"
             "  --input-size WxH  input size for models with a dynamic one (default 640x640)\n"
             "  -h, --help        show this help\n");
 }
@@ -49,7 +51,8 @@ static void print_features(void)
                fq_isa_name(cap == FQ_ISA_AUTO ? fq_isa_best() : cap), env);
 }
 
-static int print_kernels(const char *path, fq_isa isa, fq_input_size *size)
+static int print_kernels(const char *path, fq_isa isa, bool fp16_arithmetic,
+                         fq_input_size *size)
 {
     fq_error err = {0};
     fq_graph *graph = NULL;
@@ -65,6 +68,7 @@ static int print_kernels(const char *path, fq_isa isa, fq_input_size *size)
     }
     fq_session_options options = fq_session_options_default();
     options.isa = isa;
+    options.fp16_arithmetic = fp16_arithmetic;
     if (status == FQ_OK)
         status = fq_session_create(graph, &options, &session, &err);
     if (status != FQ_OK) {
@@ -86,9 +90,11 @@ int fq_cmd_cpu(int argc, char **argv)
 {
     static const struct option options[] = {
         {"isa", required_argument, NULL, 'i'}, {"input-size", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},      {"fp16-arithmetic", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     fq_isa isa = FQ_ISA_AUTO;
+    bool fp16_arithmetic = false;
     fq_input_size size = {0, 0, 0};
     fq_error err = {0};
     int opt;
@@ -107,6 +113,7 @@ int fq_cmd_cpu(int argc, char **argv)
                 return FQ_EXIT_USAGE;
             }
             break;
+        case 'f': fp16_arithmetic = true; break;
         case 'h': help(stdout); return FQ_EXIT_OK;
         default: help(stderr); return FQ_EXIT_USAGE;
         }
@@ -116,5 +123,6 @@ int fq_cmd_cpu(int argc, char **argv)
         return FQ_EXIT_USAGE;
     }
     print_features();
-    return optind == argc - 1 ? print_kernels(argv[optind], isa, &size) : FQ_EXIT_OK;
+    return optind == argc - 1 ? print_kernels(argv[optind], isa, fp16_arithmetic, &size)
+                              : FQ_EXIT_OK;
 }

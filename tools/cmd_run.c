@@ -24,6 +24,7 @@ typedef struct run_args {
     double tolerance;
     int threads;
     fq_isa isa;
+    bool fp16_arithmetic;
 } run_args;
 
 static void help(FILE *out)
@@ -31,7 +32,7 @@ static void help(FILE *out)
     fprintf(out,
             "usage: fq run MODEL --input NAME=FILE.npy [--input NAME=FILE.npy ...]\n"
             "              [--input-size WxH] --output-dir DIR [--check REFDIR]\n"
-            "              [--threads N] [--isa X]\n"
+            "              [--threads N] [--isa X] [--fp16-arithmetic]\n"
             "\n"
             "Runs MODEL on the given inputs and writes each output as DIR/NAME.npy, with every\n"
             "character of NAME other than letters, digits, '.', '_' and '-' replaced by '_'.\n"
@@ -47,6 +48,9 @@ static void help(FILE *out)
             "  --threads N        kernel threads (default 1); outputs do not depend on it\n"
             "  --isa X            cap the kernels' ISA (auto, scalar, sse41, avx2, avx512, ...);\n"
             "                     $FQ_ISA sets it too\n"
+            "  --fp16-arithmetic  run an fp16 model's convolutions in fp16 arithmetic where the\n"
+            "                     CPU has it (AVX512-FP16, ARMv8.2 fp16), not fp32 arithmetic\n"
+            "                     on the fp16 weights (the default, faster here)\n"
             "  -h, --help         show this help\n");
 }
 
@@ -57,7 +61,7 @@ static int parse_args(int argc, char **argv, run_args *args)
         {"output-dir", required_argument, NULL, 'o'}, {"check", required_argument, NULL, 'c'},
         {"tolerance", required_argument, NULL, 't'},  {"threads", required_argument, NULL, 'n'},
         {"isa", required_argument, NULL, 'a'},        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"fp16-arithmetic", no_argument, NULL, 'f'},  {NULL, 0, NULL, 0},
     };
     memset(args, 0, sizeof(*args));
     args->tolerance = 1e-4;
@@ -103,6 +107,7 @@ static int parse_args(int argc, char **argv, run_args *args)
                 return FQ_EXIT_USAGE;
             }
             break;
+        case 'f': args->fp16_arithmetic = true; break;
         case 'h': help(stdout); return -1;
         default: help(stderr); return FQ_EXIT_USAGE;
         }
@@ -247,6 +252,7 @@ int fq_cmd_run(int argc, char **argv)
     fq_session_options options = fq_session_options_default();
     options.threads = args.threads;
     options.isa = args.isa;
+    options.fp16_arithmetic = args.fp16_arithmetic;
     if (status == FQ_OK)
         status = fq_session_create(graph, &options, &session, &err);
     if (status == FQ_OK)

@@ -33,6 +33,7 @@ struct fq_threadpool;
 typedef struct fq_kernel_config {
     fq_isa isa_cap;
     struct fq_threadpool *pool;  /* NULL: one thread */
+    bool fp16_arithmetic;        /* fq_session_options.fp16_arithmetic */
 } fq_kernel_config;
 
 typedef struct fq_exec_ctx {

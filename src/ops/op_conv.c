@@ -270,8 +270,9 @@ typedef struct conv_state {
 
 enum { ROLE_PW, ROLE_DW, ROLE_POOL };
 
-/* fp16 weights take the fp16-arithmetic plan when it applies (f16_conv_plan.h), else the
- * fp32-arithmetic plan with fp16 panels; f32 weights the fp32 plan. */
+/* fp16 weights take the fp16-arithmetic plan when the session asks for it and it applies
+ * (f16_conv_plan.h), else the fp32-arithmetic plan with fp16 panels; f32 weights the fp32
+ * plan. */
 static fq_status create_plan(const fq_graph *graph, const fq_node *node,
                              const fq_conv2d_f32_params *p, const float *bias,
                              const fq_kernel_config *config, conv_state *made, fq_error *err)
@@ -281,7 +282,7 @@ static fq_status create_plan(const fq_graph *graph, const fq_node *node,
     int threads = fq_threadpool_size(config->pool);
     fq_error plan_err = {0};
     fq_status status;
-    if (f16 && fq_f16_conv_plan_applies(p, config->isa_cap))
+    if (f16 && config->fp16_arithmetic && fq_f16_conv_plan_applies(p, config->isa_cap))
         status = fq_f16_conv_plan_create(p, w, bias, config->isa_cap, &made->f16, &plan_err);
     else if (f16)
         status = fq_f32_conv_plan_create_f16(p, w, bias, config->isa_cap, threads, &made->f32,

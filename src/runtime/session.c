@@ -179,7 +179,8 @@ static fq_kernel_config config_of(const fq_session_options *options)
 {
     fq_session_options defaults = fq_session_options_default();
     const fq_session_options *o = options != NULL ? options : &defaults;
-    return (fq_kernel_config){.isa_cap = fq_isa_resolve_cap(o->isa), .pool = NULL};
+    return (fq_kernel_config){.isa_cap = fq_isa_resolve_cap(o->isa), .pool = NULL,
+                              .fp16_arithmetic = o->fp16_arithmetic};
 }
 
 fq_status fq_session_plan_arena_size(const fq_graph *graph, const fq_session_options *options,

@@ -305,12 +305,14 @@ static fq_graph *fp16_conv_graph(const uint16_t *w, const float *bias)
     return g;
 }
 
-/* Runs g under cap on x; y gets the output, name the Conv's kernel name. */
+/* Runs g under cap on x in a session that asks for fp16 arithmetic; y gets the output, name
+ * the Conv's kernel name. */
 static void run_session(const fq_graph *g, fq_isa cap, const float *x, float *y, char *name,
                         size_t name_size)
 {
     fq_session_options o = fq_session_options_default();
     o.isa = cap;
+    o.fp16_arithmetic = true;
     fq_session *s = NULL;
     fq_error err = {0};
     if (fq_session_create(g, &o, &s, &err) != FQ_OK)

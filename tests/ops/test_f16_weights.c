@@ -1,6 +1,7 @@
 /* Conv and Gemm with fp16 weight constants: the reference exec (no prepare) and the planned
  * session path both equal the f32 operator on the fp16-rounded weights, bit for bit; weights
  * that are fp16 but not constant are refused naming the node. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,12 +110,14 @@ static fq_graph *conv_graph(const conv_data *d, bool f16)
     return g;
 }
 
-/* Runs g under cap; copies y into out and the first node's kernel name into name. */
-static void run_session(const fq_graph *g, fq_isa cap, const float *x, float *out, char *name,
-                        size_t name_size)
+/* Runs g under cap, in fp16 arithmetic where asked for and possible; copies y into out and the
+ * first node's kernel name into name. */
+static void run_session_with(const fq_graph *g, fq_isa cap, bool fp16_arithmetic, const float *x,
+                             float *out, char *name, size_t name_size)
 {
     fq_session_options o = fq_session_options_default();
     o.isa = cap;
+    o.fp16_arithmetic = fp16_arithmetic;
     fq_session *s = NULL;
     fq_error err = {0};
     if (fq_session_create(g, &o, &s, &err) != FQ_OK)
@@ -127,6 +130,12 @@ static void run_session(const fq_graph *g, fq_isa cap, const float *x, float *ou
     const char *kernel = fq_session_kernel_name(s, 0);
     snprintf(name, name_size, "%s", kernel != NULL ? kernel : "");
     fq_session_free(s);
+}
+
+static void run_session(const fq_graph *g, fq_isa cap, const float *x, float *out, char *name,
+                        size_t name_size)
+{
+    run_session_with(g, cap, false, x, out, name, name_size);
 }
 
 static void check_planned_conv(fq_isa cap, const char *kernel)
@@ -158,6 +167,35 @@ static void test_planned_conv_with_fp16_weights_runs_an_f16w_kernel_bit_exactly(
 {
     (void)state;
     check_planned_conv(BELOW_FP16_ARITHMETIC, "f32_gemm_f16w_");
+}
+
+/* By default every CPU runs fp16 weights in fp32 arithmetic, bit for bit with the f32 Conv on
+ * the rounded weights; asked for fp16 arithmetic, a CPU that has it runs the fp16 plan (NHWC,
+ * within fp16 rounding of the f32 result) and one that lacks it keeps the f16w kernels. */
+static void test_fp16_arithmetic_runs_only_when_the_session_asks_for_it(void **state)
+{
+    (void)state;
+    check_planned_conv(FQ_ISA_AUTO, "f32_");
+    conv_data d;
+    fill(&d, 6);
+    fq_graph *half = conv_graph(&d, true), *wide = conv_graph(&d, false);
+    float got[OUT_C * PIXELS], want[OUT_C * PIXELS];
+    char name[128], wide_name[128];
+    run_session_with(half, FQ_ISA_AUTO, true, d.x, got, name, sizeof(name));
+    run_session(wide, FQ_ISA_AUTO, d.x, want, wide_name, sizeof(wide_name));
+    bool has_fp16 = fq_isa_supported(FQ_ISA_AVX512FP16) || fq_isa_supported(FQ_ISA_NEONFP16);
+    if (has_fp16) {
+        if (strstr(name, "f16_gemm_") == NULL || strstr(name, "+nhwc") == NULL)
+            fail_msg("fp16 arithmetic asked for, the Conv runs %s", name);
+        for (int i = 0; i < OUT_C * PIXELS; i++)
+            assert_true(fabsf(got[i] - want[i]) <= 1e-2f * (1.0f + fabsf(want[i])));
+    } else {
+        if (strstr(name, "f32_gemm_f16w_") == NULL)
+            fail_msg("no fp16 arithmetic here, yet the Conv runs %s", name);
+        assert_memory_equal(got, want, sizeof(got));
+    }
+    fq_graph_free(half);
+    fq_graph_free(wide);
 }
 
 static void test_scalar_cap_runs_the_scalar_f16w_kernel_bit_exactly(void **state)
@@ -235,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_reference_conv_with_fp16_weights_equals_f32_conv_on_rounded_weights),
         cmocka_unit_test(test_conv_refuses_fp16_weights_that_are_not_a_constant),
         cmocka_unit_test(test_planned_conv_with_fp16_weights_runs_an_f16w_kernel_bit_exactly),
+        cmocka_unit_test(test_fp16_arithmetic_runs_only_when_the_session_asks_for_it),
         cmocka_unit_test(test_scalar_cap_runs_the_scalar_f16w_kernel_bit_exactly),
         cmocka_unit_test(test_gemm_with_fp16_b_equals_f32_gemm_on_rounded_b),
         cmocka_unit_test(test_gemm_with_fp16_transposed_b_equals_f32_gemm_on_rounded_b),

@@ -32,9 +32,6 @@ static const int64_t pads[] = {1, 1, 1, 1};
 /* Weights of fp16 models: fp16 constants (IEEE half bit patterns). */
 static bool half_weights;
 
-/* The ISA cap of every session a test opens. */
-static fq_isa session_isa = FQ_ISA_AUTO;
-
 static int weights(fq_graph *g, const char *name, const int64_t dims[4])
 {
     if (!half_weights)
@@ -102,7 +99,6 @@ static fq_session *open_session(const fq_graph *g, int threads, bool keep, void 
 {
     fq_session_options options = fq_session_options_default();
     options.threads = threads;
-    options.isa = session_isa;
     options.keep_intermediates = keep;
     options.arena = arena;
     options.arena_size = arena_size;
@@ -268,16 +264,12 @@ static void test_backbone_with_fp16_weights_is_one_chain_bit_for_bit(void **stat
     half_weights = true;
     fq_graph *g = backbone(false);
     half_weights = false;
-    /* With AVX512-FP16 the fp16 convolutions run fp16 arithmetic instead; the chains take fp16
-     * weights on CPUs without it, which the cap makes of this one. */
-    session_isa = FQ_ISA_AVX512VNNI;
     for (int threads = 1; threads <= 2; threads++) {
         fq_session *s = open_session(g, threads, false, NULL, 0);
         assert_non_null(strstr(fq_session_kernel_name(s, 0), "f32_nchwc16__avx512 (3 stages)"));
         expect_unfused_output(s, g);
         fq_session_free(s);
     }
-    session_isa = FQ_ISA_AUTO;
     fq_graph_free(g);
 }
 

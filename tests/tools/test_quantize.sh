@@ -92,6 +92,22 @@ xml.dom.minidom.parseString(svg)' "$tmp/report.html" || fail "the report's SVG i
         fail "mobilefacenet fp16 is $fp16 bytes, more than 52% of $onnx"
     pass "mobilefacenet fp16: $fp16 bytes (<= 52% of the ONNX file)"
 
+    # fp16 models run fp32 arithmetic on their fp16 weights unless fp16 arithmetic is asked for.
+    expect_code 0 cpu "$tmp/rec.fp16.fqm"
+    if grep -q "f16_gemm_.*+nhwc" "$tmp/out"; then
+        fail "fq cpu runs the fp16 model in fp16 arithmetic without --fp16-arithmetic"
+    fi
+    expect_code 0 cpu "$tmp/rec.fp16.fqm" --fp16-arithmetic
+    if grep -qE "^levels .*(avx512fp16|neonfp16)" "$tmp/out"; then
+        grep -q "f16_gemm_.*+nhwc" "$tmp/out" ||
+            fail "fq cpu --fp16-arithmetic does not run fp16 kernels on a CPU that has them"
+        pass "fp16 arithmetic runs only with --fp16-arithmetic"
+    else
+        grep -q "f16_gemm_.*+nhwc" "$tmp/out" &&
+            fail "fq cpu --fp16-arithmetic names fp16 kernels on a CPU without fp16 arithmetic"
+        pass "without fp16 arithmetic, --fp16-arithmetic keeps the fp32-arithmetic kernels"
+    fi
+
     expect_code 0 quantize "$m/mobilefacenet_128d.onnx" --type dynamic -o "$tmp/rec.dyn.fqm"
     expect_code 0 inspect "$tmp/rec.dyn.fqm"
     grep -q "dynamic int8" "$tmp/out" || fail "inspect does not see the dynamic int8 nodes"

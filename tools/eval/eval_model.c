@@ -233,6 +233,7 @@ static fq_status prepare(fq_eval_model *m, const fq_eval_load_options *opt,
     fq_session_options session = fq_session_options_default();
     session.threads = opt->threads;
     session.isa = opt->isa;
+    session.fp16_arithmetic = opt->fp16_arithmetic;
     if (status == FQ_OK)
         status = fq_session_create(m->graph, &session, &m->session, err);
     if (status == FQ_OK)

@@ -22,6 +22,7 @@ typedef struct fq_eval_load_options {
     fq_input_size size;     /* 0x0: the card's, else the file's, else 640x640 when dynamic */
     int threads;
     fq_isa isa;
+    bool fp16_arithmetic;   /* fq_session_options.fp16_arithmetic */
 } fq_eval_load_options;
 
 typedef struct fq_eval_model {
