@@ -756,6 +756,57 @@ static void test_dilated_grouped_and_stride_three_convs_stay_on_im2col(void **st
 /* Products with fewer column panels than threads (one column: a fully connected layer on one
  * image) split the row panels over the threads: every kernel, on 1, 2 and 3 threads, matches
  * the reference and gives the same bits. */
+/* kernel's product of w (m x k), x (k x n) and bias with a ReLU, run on pools of 1, 2 and 3
+ * threads (pools[0] NULL): within the rounding bound of the reference, and the same bits on
+ * every pool. Returns the packed weights' bytes. */
+static size_t expect_the_same_bits_on_1_2_3_threads(const fq_f32_gemm_kernel *kernel, int64_t m,
+                                                    int64_t n, int64_t k, const float *w,
+                                                    const float *x, const float *bias,
+                                                    fq_threadpool *const pools[3])
+{
+    fq_epilogue_f32 act = {.kind = FQ_EPILOGUE_F32_RELU};
+    fq_f32_gemm_packed packed;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_gemm_pack(kernel, m, k, w, k, bias, 1.0f, &packed, &err), FQ_OK);
+    size_t bytes = packed.floats * sizeof(float);
+    void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(kernel, 3));
+    fq_f32_gemm_input in = {.x = x, .x_stride = n};
+    float *got[3], *want = calloc((size_t)(m * n), 4), *bound = calloc((size_t)(m * n), 4);
+    reference_gemm(m, n, k, w, x, bias, &act, want);
+    gemm_bounds(m, n, k, w, x, bias, bound);
+    for (int t = 0; t < 3; t++) {
+        got[t] = calloc((size_t)(m * n), 4);
+        fq_f32_gemm_run(kernel, &packed, n, &in, got[t], n, &act, ws, pools[t]);
+    }
+    char what[128];
+    snprintf(what, sizeof(what), "%s m %lld n %lld k %lld", kernel->name, (long long)m,
+             (long long)n, (long long)k);
+    expect_close(got[0], want, bound, m * n, what);
+    assert_memory_equal(got[0], got[1], (size_t)(m * n) * 4);
+    assert_memory_equal(got[0], got[2], (size_t)(m * n) * 4);
+    for (int t = 0; t < 3; t++)
+        free(got[t]);
+    free(want), free(bound);
+    fq_free_aligned(ws);
+    fq_f32_gemm_packed_free(&packed);
+    return bytes;
+}
+
+/* pools[0] NULL (the caller alone), pools[1] and pools[2] of 2 and 3 threads. */
+static void pools_create(fq_threadpool *pools[3])
+{
+    fq_error err = {0};
+    pools[0] = NULL;
+    for (int t = 1; t < 3; t++)
+        assert_int_equal(fq_threadpool_create(t + 1, &pools[t], &err), FQ_OK);
+}
+
+static void pools_free(fq_threadpool *pools[3])
+{
+    for (int t = 1; t < 3; t++)
+        fq_threadpool_free(pools[t]);
+}
+
 static void test_narrow_products_split_over_threads_give_the_same_bits(void **state)
 {
     (void)state;
@@ -764,45 +815,19 @@ static void test_narrow_products_split_over_threads_give_the_same_bits(void **st
     int count;
     const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
     fq_test_seed(8);
-    fq_threadpool *pools[3] = {NULL, NULL, NULL};
-    fq_error err = {0};
-    for (int t = 1; t < 3; t++)
-        assert_int_equal(fq_threadpool_create(t + 1, &pools[t], &err), FQ_OK);
+    fq_threadpool *pools[3];
+    pools_create(pools);
     for (int i = 0; i < count; i++) {
         if (!fq_isa_supported(all[i]->isa))
             continue;
         for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
             int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
             float *w = random_floats(m * k), *x = random_floats(k * n), *bias = random_floats(m);
-            fq_epilogue_f32 act = {.kind = FQ_EPILOGUE_F32_RELU};
-            fq_f32_gemm_packed packed;
-            assert_int_equal(fq_f32_gemm_pack(all[i], m, k, w, k, bias, 1.0f, &packed, &err),
-                             FQ_OK);
-            void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(all[i], 3));
-            fq_f32_gemm_input in = {.x = x, .x_stride = n};
-            float *got[3], *want = calloc((size_t)(m * n), 4);
-            float *bound = calloc((size_t)(m * n), 4);
-            reference_gemm(m, n, k, w, x, bias, &act, want);
-            gemm_bounds(m, n, k, w, x, bias, bound);
-            for (int t = 0; t < 3; t++) {
-                got[t] = calloc((size_t)(m * n), 4);
-                fq_f32_gemm_run(all[i], &packed, n, &in, got[t], n, &act, ws, pools[t]);
-            }
-            char what[128];
-            snprintf(what, sizeof(what), "%s m %lld n %lld k %lld", all[i]->name,
-                     (long long)m, (long long)n, (long long)k);
-            expect_close(got[0], want, bound, m * n, what);
-            assert_memory_equal(got[0], got[1], (size_t)(m * n) * 4);
-            assert_memory_equal(got[0], got[2], (size_t)(m * n) * 4);
-            for (int t = 0; t < 3; t++)
-                free(got[t]);
-            free(want), free(bound), free(w), free(x), free(bias);
-            fq_free_aligned(ws);
-            fq_f32_gemm_packed_free(&packed);
+            expect_the_same_bits_on_1_2_3_threads(all[i], m, n, k, w, x, bias, pools);
+            free(w), free(x), free(bias);
         }
     }
-    for (int t = 1; t < 3; t++)
-        fq_threadpool_free(pools[t]);
+    pools_free(pools);
 }
 
 /* Weights over fq_f32_gemm_range_bytes() run in ranges of row panels, each over every column
@@ -817,38 +842,16 @@ static void test_weights_larger_than_a_range_give_the_same_bits_on_any_thread_co
     const fq_f32_gemm_kernel *const *all = fq_f32_gemm_kernels(&count);
     fq_test_seed(9);
     float *w = random_floats(m * k), *x = random_floats(k * n), *bias = random_floats(m);
-    float *want = calloc((size_t)(m * n), 4), *bound = calloc((size_t)(m * n), 4);
-    fq_epilogue_f32 act = {.kind = FQ_EPILOGUE_F32_RELU};
-    reference_gemm(m, n, k, w, x, bias, &act, want);
-    gemm_bounds(m, n, k, w, x, bias, bound);
-    fq_threadpool *pools[3] = {NULL, NULL, NULL};
-    fq_error err = {0};
-    for (int t = 1; t < 3; t++)
-        assert_int_equal(fq_threadpool_create(t + 1, &pools[t], &err), FQ_OK);
+    fq_threadpool *pools[3];
+    pools_create(pools);
     for (int i = 0; i < count; i++) {
         if (!fq_isa_supported(all[i]->isa))
             continue;
-        fq_f32_gemm_packed packed;
-        assert_int_equal(fq_f32_gemm_pack(all[i], m, k, w, k, bias, 1.0f, &packed, &err), FQ_OK);
-        assert_true(packed.floats * sizeof(float) > 2 * fq_f32_gemm_range_bytes());
-        void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(all[i], 3));
-        fq_f32_gemm_input in = {.x = x, .x_stride = n};
-        float *got[3];
-        for (int t = 0; t < 3; t++) {
-            got[t] = calloc((size_t)(m * n), 4);
-            fq_f32_gemm_run(all[i], &packed, n, &in, got[t], n, &act, ws, pools[t]);
-        }
-        expect_close(got[0], want, bound, m * n, all[i]->name);
-        assert_memory_equal(got[0], got[1], (size_t)(m * n) * 4);
-        assert_memory_equal(got[0], got[2], (size_t)(m * n) * 4);
-        for (int t = 0; t < 3; t++)
-            free(got[t]);
-        fq_free_aligned(ws);
-        fq_f32_gemm_packed_free(&packed);
+        size_t bytes = expect_the_same_bits_on_1_2_3_threads(all[i], m, n, k, w, x, bias, pools);
+        assert_true(bytes > 2 * fq_f32_gemm_range_bytes());
     }
-    for (int t = 1; t < 3; t++)
-        fq_threadpool_free(pools[t]);
-    free(w), free(x), free(bias), free(want), free(bound);
+    pools_free(pools);
+    free(w), free(x), free(bias);
 }
 
 /* A one-column product (the AVX-512 kernels run it over several row panels at once) equals
