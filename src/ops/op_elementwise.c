@@ -294,7 +294,8 @@ static void run_binary(fq_binary_op op, const fq_tensor *a, const fq_tensor *b, 
 }
 
 /* fp32 Add, Sub and Mul run the vectorized rows of f32_binary.h (the same bits), in tasks of
- * about F32_TASK_ELEMENTS outputs: whole rows, or pieces of one long row. */
+ * about F32_TASK_ELEMENTS outputs: whole rows, or pieces of one long row; with a Relu fused
+ * after them (fuse_next), each piece is rectified while it is in L1. */
 enum { F32_TASK_ELEMENTS = 16384 };
 
 typedef struct f32_binary_job {
@@ -303,6 +304,7 @@ typedef struct f32_binary_job {
     const float *a, *b;
     float *out;
     int64_t rows_per_task, pieces_per_row, piece;
+    bool relu;
 } f32_binary_job;
 
 static void f32_binary_task(void *ctx, size_t index)
@@ -316,23 +318,29 @@ static void f32_binary_task(void *ctx, size_t index)
     for (int64_t r = first; r < first + job->rows_per_task && r < plan->rows; r++) {
         int64_t offsets[2];
         fq_broadcast_row_offsets(plan, r, offsets);
+        float *out = job->out + r * plan->row_len + begin;
         fq_f32_binary_row(job->kind, job->a + offsets[0] + begin * a_step, a_step,
-                          job->b + offsets[1] + begin * b_step, b_step,
-                          job->out + r * plan->row_len + begin, end - begin);
+                          job->b + offsets[1] + begin * b_step, b_step, out, end - begin);
+        if (job->relu) {
+            static const fq_f32_activation relu = {FQ_F32_RELU, 0.0f, 0.0f};
+            fq_f32_activation_ref(&relu, out, out, end - begin);
+        }
     }
 }
 
 static void run_f32_binary(const fq_exec_ctx *ctx, fq_f32_binary_kind kind)
 {
     const fq_tensor *a = &ctx->inputs[0], *b = &ctx->inputs[1];
-    fq_tensor *out = &ctx->outputs[0];
+    /* A fused Relu (fuse_next) writes the Relu's output in place of the node's own. */
+    fq_tensor *out = ctx->next != NULL ? &ctx->next->outputs[0] : &ctx->outputs[0];
     const fq_shape *operands[2] = {&a->shape, &b->shape};
     fq_broadcast_plan plan;
     fq_broadcast_plan_init(&plan, &out->shape, 2, operands);
     if (plan.rows <= 0 || plan.row_len <= 0)
         return;
 
-    f32_binary_job job = {kind, &plan, a->data, b->data, out->data, 1, 1, plan.row_len};
+    f32_binary_job job = {kind, &plan, a->data, b->data, out->data, 1, 1, plan.row_len,
+                          ctx->next != NULL};
     if (plan.row_len >= F32_TASK_ELEMENTS) {
         job.pieces_per_row = (plan.row_len + F32_TASK_ELEMENTS - 1) / F32_TASK_ELEMENTS;
         job.piece = (plan.row_len + job.pieces_per_row - 1) / job.pieces_per_row;
@@ -402,6 +410,18 @@ static fq_status binary_prepare(const fq_graph *graph, const fq_node *node, fq_b
 const char *fq_op_f32_binary_kernel_name(const void *state)
 {
     return state;
+}
+
+/* An fp32 Add, Sub or Mul (a state from binary_prepare) computes the fp32 Relu that reads its
+ * output: relu(a op b) per element, the two nodes' own bits. */
+bool fq_op_f32_binary_fuse_next(const fq_graph *graph, const fq_node *node, void *state,
+                                const fq_node *next, void *next_state, size_t *workspace)
+{
+    (void)next_state, (void)workspace;
+    if (state == NULL || strcmp(next->op_type, "Relu") != 0 || next->n_inputs != 1 ||
+        next->inputs[0] != node->outputs[0] || next->n_outputs != 1 || next->outputs[0] < 0)
+        return false;
+    return graph->values[next->outputs[0]].dtype == FQ_DTYPE_F32;
 }
 
 #define DEFINE_F32_ROWS_PREPARE(name, op)                                                       \

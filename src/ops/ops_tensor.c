@@ -54,7 +54,8 @@ fq_status fq_op_exec_copy(const fq_exec_ctx *ctx)
 #define F32_BINARY_OP(onnx_name, min, max, fn)                                                  \
     {.name = onnx_name, .min_opset = min, .max_opset = max, .infer = fq_op_##fn##_infer,         \
      .exec = fq_op_##fn##_exec, .flops = fq_op_output_numel,                                   \
-     .prepare = fq_op_##fn##_prepare, .kernel_name = fq_op_f32_binary_kernel_name}
+     .prepare = fq_op_##fn##_prepare, .kernel_name = fq_op_f32_binary_kernel_name,           \
+     .fuse_next = fq_op_f32_binary_fuse_next}
 
 const fq_op_info fq_ops_tensor[] = {
     /* activations */

@@ -30,6 +30,8 @@ FQ_DECLARE_F32_ROWS_PREPARE(add);
 FQ_DECLARE_F32_ROWS_PREPARE(sub);
 FQ_DECLARE_F32_ROWS_PREPARE(mul);
 const char *fq_op_f32_binary_kernel_name(const void *state);
+bool fq_op_f32_binary_fuse_next(const fq_graph *graph, const fq_node *node, void *state,
+                                const fq_node *next, void *next_state, size_t *workspace);
 FQ_DECLARE_OP(neg);
 FQ_DECLARE_OP(abs);
 FQ_DECLARE_OP(exp);

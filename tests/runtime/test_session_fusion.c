@@ -329,6 +329,45 @@ static void test_caller_arena_of_the_planned_size_runs_a_paired_session(void **s
     fq_graph_free(g);
 }
 
+/* x + b (b per channel) -> Relu -> "y": the Relu runs in the Add's step, the same bits as the
+ * two nodes run alone, and relu(x + b) of every element, on 1, 2 and 3 threads. */
+static void test_relu_after_an_add_runs_in_its_step_bit_for_bit(void **state)
+{
+    (void)state;
+    static const int64_t b_dims[] = {1, C, 1, 1};
+    float bias[C];
+    for (int c = 0; c < C; c++)
+        bias[c] = (float)(c % 5) * 0.25f - 0.5f;
+    fq_graph *g = gb_graph(13);
+    int in[] = {gb_input(g, "x", 4, x_dims), gb_const_f32(g, "b", 4, b_dims, bias)};
+    int v = gb_node(g, "Add", in, 2, "sum");
+    gb_output(g, gb_node(g, "Relu", &v, 1, "y"));
+    fq_error err = {0};
+    if (fq_passes_run(g, NULL, &err) != FQ_OK)
+        fail_msg("%s", err.message);
+    float *want = malloc(N * sizeof(float)), *got = malloc(N * sizeof(float));
+    assert_non_null(want);
+    assert_non_null(got);
+    fq_session *s = open_session(g, 1, true);
+    run_session(s, want, N);
+    fq_session_free(s);
+    for (int i = 0; i < N; i += 101) {
+        float sum = ((float)((i * 7919) % 2003) / 1001.0f - 1.0f) + bias[i / (H * W)];
+        assert_true(want[i] == (sum < 0.0f ? 0.0f : sum));
+    }
+    for (int threads = 1; threads <= 3; threads++) {
+        s = open_session(g, threads, false);
+        assert_non_null(strstr(fq_session_kernel_name(s, 1), g->nodes[0].name));
+        assert_non_null(strstr(fq_session_kernel_name(s, 1), "fused into"));
+        run_session(s, got, N);
+        fq_session_free(s);
+        assert_memory_equal(got, want, N * sizeof(float));
+    }
+    free(want);
+    free(got);
+    fq_graph_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_observer_sees_every_node_of_a_paired_session),
         cmocka_unit_test(test_pointwise_output_of_a_pair_has_no_memory),
         cmocka_unit_test(test_caller_arena_of_the_planned_size_runs_a_paired_session),
+        cmocka_unit_test(test_relu_after_an_add_runs_in_its_step_bit_for_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
