@@ -193,14 +193,15 @@ static void bench_f16w(const operands *o, int runs, double avx512_peak, double a
         if (kernel == last || kernel->isa == FQ_ISA_SCALAR)
             continue;
         last = kernel;
-        uint16_t *packed = malloc(fq_f16_gemm_packed_count(SIZE, SIZE, kernel->nr) * 2);
+        size_t count = fq_f16_gemm_packed_count(SIZE, SIZE, kernel->nr);
+        uint16_t *packed = fq_malloc_aligned(count * sizeof(uint16_t));
         if (packed == NULL)
             return;
         fq_f16_gemm_pack(SIZE, SIZE, kernel->nr, o->w, SIZE, 1, NULL, packed);
         f16w_job job = {kernel, o, packed};
         report(kernel->name, measure(run_f16w, &job, runs),
                peak_of(kernel->isa, avx512_peak, avx2_peak));
-        free(packed);
+        fq_free_aligned(packed);
     }
 }
 
@@ -238,13 +239,15 @@ static void bench_f16(const operands *o, int runs)
         report("AVX512-FP16 FMA peak (vfmadd231ph)", peak, 0.0);
     }
 #endif
-    uint16_t *packed = malloc(fq_f16_gemm_packed_count(SIZE, SIZE, kernel->nr) * 2);
+    /* 64-byte aligned, as the conv plan's are: a panel row is one cache line. */
+    size_t count = fq_f16_gemm_packed_count(SIZE, SIZE, kernel->nr);
+    uint16_t *packed = fq_malloc_aligned(count * sizeof(uint16_t));
     if (packed == NULL)
         return;
     fq_f16_gemm_pack(SIZE, SIZE, kernel->nr, o->w, SIZE, 1, NULL, packed);
     f16_job job = {kernel, o, packed};
     report(kernel->name, measure(run_f16, &job, runs), peak);
-    free(packed);
+    fq_free_aligned(packed);
 }
 
 int main(int argc, char **argv)
