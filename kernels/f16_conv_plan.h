@@ -16,7 +16,7 @@
  * Input values outside the fp16 range become infinities, and so do sums above 65504. A run is
  * single-threaded, and its layout and precision conversions are scalar loops: sessions take
  * this plan only when asked to (fq_session_options.fp16_arithmetic). On the Xeon with
- * AVX512-FP16 it was measured on (2026-12-04) det_500m took 190-320 ms per run with it, against
+ * AVX512-FP16 it was measured on (2026-12-04) det_500m took 160-320 ms per run with it, against
  * 13-15 ms on the fp32-arithmetic plans over the same fp16 weights. */
 #ifndef FQ_KERNELS_F16_CONV_PLAN_H
 #define FQ_KERNELS_F16_CONV_PLAN_H

@@ -39,7 +39,7 @@ typedef struct fq_session_options {
     /* Runs fp16-weight convolutions in fp16 arithmetic where the CPU has it (AVX512-FP16,
      * ARMv8.2 fp16) and the layer fits (kernels/f16_conv_plan.h). Off by default: the fp16
      * plan converts each layer's input and output between f32 NCHW and f16 NHWC on one
-     * thread, which made det_500m 15x slower on a Xeon with AVX512-FP16 than the default,
+     * thread, which made det_500m 11-20x slower on a Xeon with AVX512-FP16 than the default,
      * fp32 arithmetic on the same fp16 weights (fp16 storage, half the weight bytes). */
     bool fp16_arithmetic;
 } fq_session_options;
