@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "f16_gemm.h"
 #include "f32_gemm.h"
@@ -30,19 +29,6 @@ static const double min_run_seconds = 0.2;
 /* Runs the work once and returns the floating-point operations it did. */
 typedef double (*bench_fn)(void *ctx);
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median over runs of the flops per second of fn(ctx), in thread CPU time. */
 static double measure(bench_fn fn, void *ctx, int runs)
 {
@@ -50,15 +36,14 @@ static double measure(bench_fn fn, void *ctx, int runs)
     fn(ctx); /* warm the caches and the page tables */
     for (int r = 0; r < runs; r++) {
         double flops = 0.0;
-        double start = now_seconds(), elapsed;
+        double start = fq_bench_thread_seconds(), elapsed;
         do {
             flops += fn(ctx);
-            elapsed = now_seconds() - start;
+            elapsed = fq_bench_thread_seconds() - start;
         } while (elapsed < min_run_seconds);
         rates[r] = flops / elapsed;
     }
-    qsort(rates, (size_t)runs, sizeof(double), compare_doubles);
-    return runs % 2 ? rates[runs / 2] : 0.5 * (rates[runs / 2 - 1] + rates[runs / 2]);
+    return fq_bench_median(rates, runs);
 }
 
 static const double gemm_flops = 2.0 * SIZE * SIZE * SIZE;

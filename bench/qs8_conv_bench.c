@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench_peak.h"
 #include "facequant/alloc.h"
@@ -118,14 +117,6 @@ static void operands_free(operands *o)
     fq_free_aligned(o->workspace);
 }
 
-/* Seconds on the calling thread's CPU clock. */
-static double thread_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static const char *dw_override;
 static const char *stem_override;
 static const char *layer_filter;
@@ -159,7 +150,7 @@ static double measure(const fq_qs8_conv_plan *plan, const operands *o, fq_thread
 {
     double rates[MAX_RUNS];
     double ops = layer_ops(&plan->p);
-    double (*now)(void) = use_cpu_time ? thread_seconds : fq_bench_now;
+    double (*now)(void) = use_cpu_time ? fq_bench_thread_seconds : fq_bench_now;
     fq_qs8_conv_run(plan, o->x, o->y, o->workspace, pool);
     for (int r = 0; r < runs; r++) {
         long reps = 0;

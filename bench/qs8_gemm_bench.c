@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_peak.h"
 #include "facequant/alloc.h"
 #include "facequant/cpu.h"
 #include "qs8_dwconv.h"
@@ -35,26 +35,6 @@ static const gemm_shape shapes[] = {
     {"arcface fc 25088->512, batch 8", 8, 512, 25088},
 };
 
-/* The thread's CPU time: on a shared machine, time spent descheduled is not counted. */
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(double), compare_doubles);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static volatile int32_t sink;
 
 #if defined(FQ_BENCH_VNNI_PEAK)
@@ -64,12 +44,12 @@ static double vnni_peak_gops(fq_isa isa, int runs, int64_t iterations)
     double ops_per_iteration = isa == FQ_ISA_AVX512VNNI ? FQ_BENCH_AVX512VNNI_OPS_PER_ITERATION
                                                         : FQ_BENCH_AVXVNNI_OPS_PER_ITERATION;
     for (int r = 0; r < runs; r++) {
-        double t0 = now_seconds();
+        double t0 = fq_bench_thread_seconds();
         sink = isa == FQ_ISA_AVX512VNNI ? fq_bench_vnni_peak_loop__avx512vnni(iterations)
                                         : fq_bench_vnni_peak_loop__avxvnni(iterations);
-        rates[r] = ops_per_iteration * (double)iterations / (now_seconds() - t0) * 1e-9;
+        rates[r] = ops_per_iteration * (double)iterations / (fq_bench_thread_seconds() - t0) * 1e-9;
     }
-    return median(rates, runs);
+    return fq_bench_median(rates, runs);
 }
 #else
 /* The peak loops are x86 code: elsewhere there is no VNNI ceiling to measure. */
@@ -155,18 +135,18 @@ static rate gemm_gops(const fq_qs8_gemm_kernel *kernel, const gemm_shape *s, int
     for (int r = 0; r < runs; r++) {
         double peak = peak_probe();
         int reps = 0;
-        double t0 = now_seconds(), t;
+        double t0 = fq_bench_thread_seconds(), t;
         do {
             fq_qs8_gemm_run(kernel, s->m, s->n, s->k, b.a, s->k, b.packed, b.c, s->n, &params);
             reps++;
-            t = now_seconds() - t0;
+            t = fq_bench_thread_seconds() - t0;
         } while (t < min_run_seconds);
         rates[r] = ops * reps / t * 1e-9;
         shares[r] = peak > 0.0 ? rates[r] / peak : 0.0;
     }
     buffers_free(&b);
-    result.gops = median(rates, runs);
-    result.share = median(shares, runs);
+    result.gops = fq_bench_median(rates, runs);
+    result.share = fq_bench_median(shares, runs);
     return result;
 }
 
@@ -200,17 +180,17 @@ static rate dwconv_gops(const fq_qs8_dwconv_kernel *kernel, int runs)
     for (int r = 0; r < runs; r++) {
         double peak = peak_probe();
         int reps = 0;
-        double t0 = now_seconds(), t;
+        double t0 = fq_bench_thread_seconds(), t;
         do {
             fq_qs8_dwconv3x3_run(kernel, &s, x, packed, y, pad, &params);
             reps++;
-            t = now_seconds() - t0;
+            t = fq_bench_thread_seconds() - t0;
         } while (t < min_run_seconds);
         rates[r] = ops * reps / t * 1e-9;
         shares[r] = peak > 0.0 ? rates[r] / peak : 0.0;
     }
-    result.gops = median(rates, runs);
-    result.share = median(shares, runs);
+    result.gops = fq_bench_median(rates, runs);
+    result.share = fq_bench_median(shares, runs);
 done:
     fq_free_aligned(x);
     fq_free_aligned(y);
