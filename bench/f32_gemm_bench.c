@@ -1,9 +1,12 @@
 /* fp32 GEMM benchmark: for each kernel whose ISA this CPU has, GFLOP/s on square and model-layer
  * shapes, single thread, and the share of that ISA's multiply-add peak measured beside each
- * sample (medians).
+ * sample (medians). Each product runs as a caller of fq_f32_gemm_run would run it, with scratch
+ * for X's panels where the driver packs them ahead (fq_f32_gemm_x_panels_floats), unless
+ * --copy-x-per-range leaves them out (the driver then copies X's panels once per range).
  *
- *   f32_gemm_bench [--runs N] [--kernel SUBSTRING]
+ *   f32_gemm_bench [--runs N] [--kernel SUBSTRING] [--copy-x-per-range]
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,8 @@ static float *random_floats(int64_t n)
     return v;
 }
 
+static bool copy_x_per_range;
+
 /* Runs one sample lasts at least, in thread CPU time. */
 static const double min_sample_seconds = 0.1;
 
@@ -58,7 +63,11 @@ static rate measure(const fq_f32_gemm_kernel *kernel, const shape *s, int sample
     fq_error err = {0};
     if (w != NULL && x != NULL && y != NULL && ws != NULL &&
         fq_f32_gemm_pack(kernel, s->m, s->k, w, s->k, NULL, 1.0f, &packed, &err) == FQ_OK) {
-        fq_f32_gemm_input in = {.x = x, .x_stride = s->n};
+        size_t panel_floats = fq_f32_gemm_x_panels_floats(kernel, &packed, s->n, s->n);
+        float *panels = panel_floats > 0 && !copy_x_per_range
+                            ? fq_malloc_aligned(panel_floats * sizeof(float))
+                            : NULL;
+        fq_f32_gemm_input in = {.x = x, .x_stride = s->n, .panels = panels};
         fq_epilogue_f32 act = {.kind = FQ_EPILOGUE_F32_NONE};
         double flops = 2.0 * (double)s->m * (double)s->n * (double)s->k;
         double rates[MAX_SAMPLES], shares[MAX_SAMPLES];
@@ -78,6 +87,7 @@ static rate measure(const fq_f32_gemm_kernel *kernel, const shape *s, int sample
         result.gflops = fq_bench_median(rates, samples);
         result.best = rates[samples - 1]; /* sorted by fq_bench_median */
         result.share = fq_bench_median(shares, samples);
+        fq_free_aligned(panels);
         fq_f32_gemm_packed_free(&packed);
     }
     fq_free_aligned(w), fq_free_aligned(x), fq_free_aligned(y), fq_free_aligned(ws);
@@ -93,8 +103,11 @@ int main(int argc, char **argv)
             samples = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
             only = argv[++i];
+        } else if (strcmp(argv[i], "--copy-x-per-range") == 0) {
+            copy_x_per_range = true;
         } else {
-            fprintf(stderr, "usage: f32_gemm_bench [--runs N (1..%d)] [--kernel SUBSTRING]\n",
+            fprintf(stderr, "usage: f32_gemm_bench [--runs N (1..%d)] [--kernel SUBSTRING] "
+                    "[--copy-x-per-range]\n",
                     MAX_SAMPLES);
             return 2;
         }

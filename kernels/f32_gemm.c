@@ -319,6 +319,34 @@ size_t fq_f32_gemm_workspace_size(const fq_f32_gemm_kernel *kernel, int slots)
     return slot_floats(kernel) * sizeof(float) * (size_t)(slots > 1 ? slots : 1);
 }
 
+static size_t packed_bytes(const fq_f32_gemm_packed *w)
+{
+    return w->data_f16 != NULL ? w->halves * sizeof(uint16_t) : w->floats * sizeof(float);
+}
+
+/* Tasks per column panel: weights over fq_f32_gemm_range_bytes() read by several column panels
+ * take ranges of row panels, each run over every column panel while its weights stay in L2;
+ * fewer column panels than threads (a product with one column: a fully connected layer on one
+ * image, a 1x1 convolution of a 1x1 plane) split the row panels too. */
+static size_t row_range_count(const fq_f32_gemm_packed *w, size_t panels, size_t slots)
+{
+    size_t row_panels = (size_t)((w->m + w->mr - 1) / w->mr);
+    size_t range_bytes = fq_f32_gemm_range_bytes();
+    size_t ranges = panels > 1 ? (packed_bytes(w) + range_bytes - 1) / range_bytes : 1;
+    if (panels < slots && ranges < (slots + panels - 1) / panels)
+        ranges = (slots + panels - 1) / panels;
+    return ranges < row_panels ? ranges : row_panels;
+}
+
+size_t fq_f32_gemm_x_panels_floats(const fq_f32_gemm_kernel *kernel,
+                                   const fq_f32_gemm_packed *w, int64_t n, int64_t x_stride)
+{
+    size_t panels = (size_t)((n + kernel->nr - 1) / kernel->nr);
+    if (n < 1 || x_stride < PACK_STRIDE_MIN || row_range_count(w, panels, 1) < 2)
+        return 0;
+    return panels * (size_t)w->k * (size_t)kernel->nr;
+}
+
 typedef struct gemm_job {
     const fq_f32_gemm_kernel *kernel;
     const fq_f32_gemm_packed *w;
@@ -333,6 +361,7 @@ typedef struct gemm_job {
     float *workspace;
     size_t panels;
     size_t row_ranges;  /* tasks per column panel, each a range of row panels */
+    float *x_panels;    /* X packed ahead (fq_f32_gemm_input.panels), or NULL */
     atomic_size_t next;
 } gemm_job;
 
@@ -424,7 +453,10 @@ static void run_panel(const gemm_job *job, size_t index, float *scratch)
         int64_t kb = min64(job->w->kc, job->w->k - k0);
         const float *xp = scratch;
         size_t x_stride = (size_t)nr * sizeof(float);
-        if (x->pack != NULL) {
+        if (job->x_panels != NULL) {
+            xp = job->x_panels + (index % job->panels) * (size_t)job->w->k * (size_t)nr +
+                 (size_t)k0 * (size_t)nr;
+        } else if (x->pack != NULL) {
             x->pack(x->pack_ctx, k0, kb, j0, nc, nr, scratch);
         } else if (pack) {
             pack_rows(x, k0, kb, j0, nc, nr, scratch);
@@ -449,6 +481,23 @@ static void run_slot(void *ctx, size_t slot)
         if (index >= job->panels * job->row_ranges)
             return;
         run_panel(job, index, scratch);
+    }
+}
+
+/* One slot of the pool packing X ahead: column panels until none are left. */
+static void pack_slot(void *ctx, size_t slot)
+{
+    (void)slot;
+    gemm_job *job = ctx;
+    int nr = job->kernel->nr;
+    size_t panel_floats_x = (size_t)job->w->k * (size_t)nr;
+    for (;;) {
+        size_t p = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (p >= job->panels)
+            return;
+        int64_t j0 = (int64_t)p * nr;
+        pack_rows(job->x, 0, job->w->k, j0, min64(nr, job->n - j0), nr,
+                  job->x_panels + p * panel_floats_x);
     }
 }
 
@@ -477,18 +526,14 @@ static void run(const fq_f32_gemm_kernel *kernel, const fq_f32_gemm_packed *w, i
     job.params = kernel_params(act, &job.per_row_slopes);
     atomic_init(&job.next, 0);
     size_t slots = (size_t)fq_threadpool_size(pool);
-    size_t row_panels = (size_t)((w->m + w->mr - 1) / w->mr);
-    size_t bytes = w->data_f16 != NULL ? w->halves * sizeof(uint16_t)
-                                       : w->floats * sizeof(float);
-    /* Weights over fq_f32_gemm_range_bytes() read by several column panels take ranges of row
-     * panels, each run over every column panel while its weights stay in L2; fewer column
-     * panels than threads (a product with one column: a fully connected layer on one image, a
-     * 1x1 convolution of a 1x1 plane) split the row panels too. */
-    size_t range_bytes = fq_f32_gemm_range_bytes();
-    job.row_ranges = job.panels > 1 ? (bytes + range_bytes - 1) / range_bytes : 1;
-    if (job.panels < slots && job.row_ranges < (slots + job.panels - 1) / job.panels)
-        job.row_ranges = (slots + job.panels - 1) / job.panels;
-    job.row_ranges = (size_t)min64((int64_t)job.row_ranges, (int64_t)row_panels);
+    job.row_ranges = row_range_count(w, job.panels, slots);
+    if (x->pack == NULL && x->panels != NULL &&
+        fq_f32_gemm_x_panels_floats(kernel, w, n, x->x_stride) > 0) {
+        job.x_panels = x->panels;
+        fq_threadpool_parallel_for(pool, slots < job.panels ? slots : job.panels, pack_slot,
+                                   &job);
+        atomic_store_explicit(&job.next, 0, memory_order_relaxed);
+    }
     size_t tasks = job.panels * job.row_ranges;
     fq_threadpool_parallel_for(pool, slots < tasks ? slots : tasks, run_slot, &job);
 }

@@ -179,12 +179,19 @@ typedef void (*fq_f32_gemm_pack_x_fn)(const void *ctx, int64_t k0, int64_t kc, i
                                       int64_t nc, int nr, float *panel);
 
 /* X as the driver reads it: either rows of a matrix (rows x_stride floats apart, packed only
- * where packing pays), or a packing function (im2col) that builds every panel. */
+ * where packing pays), or a packing function (im2col) that builds every panel.
+ *
+ * panels (optional, for a matrix X) is scratch of fq_f32_gemm_x_panels_floats() floats, 64-byte
+ * aligned. Where that count is not 0 (weights in several ranges, each reading every panel of X
+ * copied from rows a page or more apart), the driver first packs all of X into it, one k x nr
+ * panel per column panel, split over the threads, and every range then reads the panels in
+ * place: X is copied once instead of once per range, and each range reads it sequentially. */
 typedef struct fq_f32_gemm_input {
     const float *x;
     int64_t x_stride;
     fq_f32_gemm_pack_x_fn pack;
     const void *pack_ctx;
+    float *panels;
 } fq_f32_gemm_input;
 
 /* Packed weights of more than fq_f32_gemm_range_bytes() run in ranges of row panels: each
@@ -196,6 +203,11 @@ size_t fq_f32_gemm_range_bytes(void);
 
 /* Workspace bytes fq_f32_gemm_run needs for one of `slots` concurrent tasks. */
 size_t fq_f32_gemm_workspace_size(const fq_f32_gemm_kernel *kernel, int slots);
+
+/* Floats of fq_f32_gemm_input.panels the driver uses for a product of w and an n-column X read
+ * in place with rows x_stride floats apart: 0 where it would not pack X ahead of the ranges. */
+size_t fq_f32_gemm_x_panels_floats(const fq_f32_gemm_kernel *kernel,
+                                   const fq_f32_gemm_packed *w, int64_t n, int64_t x_stride);
 
 /* C (m x n, rows c_stride floats apart) = packed W * X + bias, activation act (PRELU slopes
  * per row; slope_count 1 means one slope for all rows). Column panels of nr (and ranges of row

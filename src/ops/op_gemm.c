@@ -287,6 +287,13 @@ static size_t planned_scratch(const gemm_dims *d)
     return d->m > 1 ? (size_t)((d->k + d->n) * d->m) * sizeof(float) : 0;
 }
 
+/* Scratch for X's panels, packed ahead of the driver's ranges (f32_gemm.h): products of many
+ * rows (the GEMM's columns) with weights over a range. */
+static size_t panel_bytes(const gemm_state *s)
+{
+    return fq_f32_gemm_x_panels_floats(s->kernel, &s->w, s->d.m, s->d.m) * sizeof(float);
+}
+
 void fq_gemm_release(void *state)
 {
     gemm_state *s = state;
@@ -325,7 +332,8 @@ fq_status fq_gemm_prepare(const fq_graph *graph, const fq_node *node,
         return status;
     }
     *state = s;
-    *workspace = fq_f32_gemm_workspace_size(s->kernel, s->slots) + planned_scratch(&d);
+    *workspace = fq_f32_gemm_workspace_size(s->kernel, s->slots) + panel_bytes(s) +
+                 planned_scratch(&d);
     return FQ_OK;
 }
 
@@ -361,16 +369,18 @@ static fq_epilogue_f32 planned_activation(const fq_exec_ctx *ctx)
 static fq_status exec_planned(const fq_exec_ctx *ctx, const gemm_state *s)
 {
     const gemm_dims *d = &s->d;
-    size_t driver = fq_f32_gemm_workspace_size(s->kernel, s->slots);
-    if (ctx->workspace_size < driver + planned_scratch(d))
+    size_t driver = fq_f32_gemm_workspace_size(s->kernel, s->slots), panels = panel_bytes(s);
+    if (ctx->workspace_size < driver + panels + planned_scratch(d))
         return fq_op_error(ctx->err, FQ_ERR_INTERNAL, ctx->node, "workspace of %zu bytes is "
                            "too small", ctx->workspace_size);
     const float *a = ctx->inputs[0].data;
     float *y = ctx->outputs[0].data;
-    float *xt = (float *)((char *)ctx->workspace + driver), *ct = xt + d->k * d->m;
+    float *xt = (float *)((char *)ctx->workspace + driver + panels), *ct = xt + d->k * d->m;
     if (d->m > 1 && !d->trans_a)
         transpose(a, d->m, d->k, xt);
-    fq_f32_gemm_input x = {.x = d->m > 1 && !d->trans_a ? xt : a, .x_stride = d->m};
+    fq_f32_gemm_input x = {.x = d->m > 1 && !d->trans_a ? xt : a, .x_stride = d->m,
+                           .panels = panels > 0 ? (float *)((char *)ctx->workspace + driver)
+                                                : NULL};
     fq_epilogue_f32 act = planned_activation(ctx);
     fq_f32_gemm_run(s->kernel, &s->w, d->m, &x, d->m > 1 ? ct : y, d->m, &act, ctx->workspace,
                     ctx->pool);

@@ -854,6 +854,51 @@ static void test_weights_larger_than_a_range_give_the_same_bits_on_any_thread_co
     free(w), free(x), free(bias);
 }
 
+/* Weights in several ranges over an X whose rows are a page or more apart: with scratch for
+ * X's panels the driver packs X once ahead of the ranges instead of copying each panel once
+ * per range, and the product has the same bits as without it, on 1, 2 and 3 threads (the
+ * kernel of this CPU; a short last column panel included). Without several ranges, or with
+ * rows closer than a page, the driver asks for no scratch. */
+static void test_x_packed_ahead_gives_the_same_bits_as_x_copied_per_range(void **state)
+{
+    (void)state;
+    const fq_f32_gemm_kernel *kernel = fq_f32_gemm_select(FQ_ISA_AUTO);
+    const int64_t m = 480, n = 1024 + 21;
+    const int64_t k = (int64_t)(fq_f32_gemm_range_bytes() * 3 / 2 / sizeof(float)) / m;
+    fq_test_seed(12);
+    float *w = random_floats(m * k), *x = random_floats(k * n), *bias = random_floats(m);
+    fq_f32_gemm_packed packed, small;
+    fq_error err = {0};
+    assert_int_equal(fq_f32_gemm_pack(kernel, m, k, w, k, bias, 1.0f, &packed, &err), FQ_OK);
+    assert_int_equal(fq_f32_gemm_pack(kernel, m, 64, w, k, bias, 1.0f, &small, &err), FQ_OK);
+    size_t floats = fq_f32_gemm_x_panels_floats(kernel, &packed, n, n);
+    assert_int_equal(floats, (size_t)((n + kernel->nr - 1) / kernel->nr * kernel->nr * k));
+    assert_int_equal(fq_f32_gemm_x_panels_floats(kernel, &packed, n, 1000), 0);
+    assert_int_equal(fq_f32_gemm_x_panels_floats(kernel, &small, n, n), 0);
+
+    fq_epilogue_f32 act = {.kind = FQ_EPILOGUE_F32_RELU};
+    void *ws = fq_malloc_aligned(fq_f32_gemm_workspace_size(kernel, 3));
+    float *panels = fq_malloc_aligned(floats * sizeof(float));
+    float *want = calloc((size_t)(m * n), 4), *got = calloc((size_t)(m * n), 4);
+    fq_f32_gemm_input copied = {.x = x, .x_stride = n};
+    fq_f32_gemm_input ahead = {.x = x, .x_stride = n, .panels = panels};
+    fq_f32_gemm_run(kernel, &packed, n, &copied, want, n, &act, ws, NULL);
+    fq_threadpool *pools[3];
+    pools_create(pools);
+    for (int t = 0; t < 3; t++) {
+        memset(panels, 0xff, floats * sizeof(float));
+        memset(got, 0, (size_t)(m * n) * 4);
+        fq_f32_gemm_run(kernel, &packed, n, &ahead, got, n, &act, ws, pools[t]);
+        assert_memory_equal(got, want, (size_t)(m * n) * 4);
+    }
+    pools_free(pools);
+    free(want), free(got);
+    fq_free_aligned(panels), fq_free_aligned(ws);
+    fq_f32_gemm_packed_free(&packed);
+    fq_f32_gemm_packed_free(&small);
+    free(w), free(x), free(bias);
+}
+
 /* A one-column product (the AVX-512 kernels run it over several row panels at once) equals
  * column 0 of a two-column product of the same weights bit for bit, for every kernel,
  * activation, depth block and row count, on 1 and 2 threads (which split the row panels). */
@@ -1004,6 +1049,7 @@ int main(void)
         cmocka_unit_test(test_depthwise_3x3_picks_the_simd_kernel_of_the_cap),
         cmocka_unit_test(test_narrow_products_split_over_threads_give_the_same_bits),
         cmocka_unit_test(test_weights_larger_than_a_range_give_the_same_bits_on_any_thread_count),
+        cmocka_unit_test(test_x_packed_ahead_gives_the_same_bits_as_x_copied_per_range),
         cmocka_unit_test(test_matrix_vector_products_equal_the_first_column_of_a_tile),
         cmocka_unit_test(test_gemm_with_a_residual_equals_the_product_then_the_add),
         cmocka_unit_test(test_conv_outputs_are_identical_for_one_two_and_three_threads),

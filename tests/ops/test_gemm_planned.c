@@ -11,6 +11,7 @@
 #include "test_ops_tensor_util.h"
 #include "test_util.h"
 
+#include "f32_gemm.h"
 #include "ref/tensor_cast_ref.h"
 
 /* One random Gemm: A (m x k, or k x m with transA), B (k x n, or n x k with transB), C of the
@@ -198,6 +199,24 @@ static void test_planned_gemm_takes_a_large_embedding_layer(void **state)
     free_case(&c);
 }
 
+/* Over 1024 rows of A (the driver's columns) and B over one range of the driver's weights: the
+ * driver packs A^T's panels ahead of its ranges, in the plan's workspace. */
+static void test_planned_gemm_over_many_rows_and_a_large_b_matches_the_reference(void **state)
+{
+    (void)state;
+    fq_test_seed(96);
+    const int64_t n = 300;
+    gemm_case c = {.m = 1030, .n = n, .trans_b = true, .c = C_ROW, .alpha = 1.0f,
+                   .beta = 1.0f, .act = FQ_ACT_RELU};
+    c.k = (int64_t)(fq_f32_gemm_range_bytes() * 5 / 4 / sizeof(float)) / n;
+    c.a = random_floats(c.m * c.k);
+    c.b = random_floats(c.k * c.n);
+    c.cv = random_floats(c.n);
+    c.slopes = random_floats(c.n);
+    check_case(&c);
+    free_case(&c);
+}
+
 /* C that varies by row of A cannot be a bias of the kernels; a B fed at run time cannot be
  * packed: both stay on the reference. */
 static void test_gemm_with_c_per_row_or_runtime_b_is_left_to_the_reference(void **state)
@@ -235,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_planned_gemm_with_several_rows_of_a_matches_the_reference),
         cmocka_unit_test(test_planned_gemm_with_fp16_b_matches_the_reference),
         cmocka_unit_test(test_planned_gemm_takes_a_large_embedding_layer),
+        cmocka_unit_test(test_planned_gemm_over_many_rows_and_a_large_b_matches_the_reference),
         cmocka_unit_test(test_gemm_with_c_per_row_or_runtime_b_is_left_to_the_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
