@@ -165,7 +165,9 @@ static void test_gemm_select_respects_the_isa_cap(void **state)
 }
 
 /* Products of at most 4 rows take the 4-row AVX-512 tile; taller ones keep the 8- and 12-row
- * tiles even where 4 rows would pad less (20 rows: 12x32 pads to 24). */
+ * tiles even where 4 rows would pad less (20 rows: 12x32 pads to 24). Between 8 and 12 rows
+ * the 12-row tile wins unless it pads over 8% more rows (64 rows: 72 against 64; 128 rows:
+ * 132 against 128 goes to 12). */
 static void test_gemm_rows_take_the_short_tile_only_for_products_that_fit_it(void **state)
 {
     (void)state;
@@ -179,6 +181,10 @@ static void test_gemm_rows_take_the_short_tile_only_for_products_that_fit_it(voi
     assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 5)->mr, 8);
     assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 20)->mr, 12);
     assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 64)->mr, 8);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 32)->mr, 8);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 128)->mr, 12);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 512)->mr, 12);
+    assert_int_equal(fq_f32_gemm_select_rows(FQ_ISA_AVX512, 1024)->mr, 12);
     assert_int_not_equal(fq_f32_gemm_select_rows_f16w(FQ_ISA_AVX512, 2)->mr, 4);
 }
 
