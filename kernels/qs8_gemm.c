@@ -37,6 +37,8 @@ static const fq_qs8_gemm_kernel kernels[] = {
 #endif
 #if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVXVNNI)
     {"qs8_gemm_8x8c4__avxvnni", FQ_ISA_AVXVNNI, 8, 8, 4, 0, fq_qs8_gemm_ukernel_8x8c4__avxvnni},
+    {"qs8_gemm_6x16c4__avxvnni", FQ_ISA_AVXVNNI, 6, 16, 4, 0,
+     fq_qs8_gemm_ukernel_6x16c4__avxvnni},
 #endif
 #if defined(FQ_KERNELS_X86) && defined(FQ_HAVE_ISA_AVX512VNNI)
     {"qs8_gemm_8x16c4__avx512vnni", FQ_ISA_AVX512VNNI, 8, 16, 4, 0,

@@ -31,7 +31,8 @@
  *   2x4c1 scalar              portable C, unsigned (wrapping) int32 sums
  *   4x8c2 sse41, 4x16c2 avx2  u8 and s8 widened to int16, vpmaddwd sums each pair into int32;
  *                             pmaddubsw is not used: its int16 sum of two products saturates
- *   8x8c4 avxvnni             256-bit vpdpbusd (u8 x s8, four products into int32, no saturation)
+ *   8x8c4, 6x16c4 avxvnni     256-bit vpdpbusd (u8 x s8, four products into int32, no saturation);
+ *                             6x16 is the one selected (12 accumulators in 16 ymm registers)
  *   8x16c4, 8x32c4 avx512vnni 512-bit vpdpbusd; 8x32 is the one selected
  *   4x8c1 neon                int16 widening, vmlal_lane_s16 (AArch64 and ARMv7)
  *   4x8c4 neondot             sdot (s8 x s8) on activations flipped to s8, activation_offset 128
@@ -133,6 +134,9 @@ void fq_qs8_gemm_ukernel_4x16c2__avx2(size_t mr, size_t nc, size_t kc, const uin
                                       size_t a_stride, const void *packed_w, uint8_t *c,
                                       size_t c_stride, const fq_qs8_requant_params *params);
 void fq_qs8_gemm_ukernel_8x8c4__avxvnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                        size_t a_stride, const void *packed_w, uint8_t *c,
+                                        size_t c_stride, const fq_qs8_requant_params *params);
+void fq_qs8_gemm_ukernel_6x16c4__avxvnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                         size_t a_stride, const void *packed_w, uint8_t *c,
                                         size_t c_stride, const fq_qs8_requant_params *params);
 void fq_qs8_gemm_ukernel_8x16c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
