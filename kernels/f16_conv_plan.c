@@ -161,6 +161,7 @@ fq_status fq_f16_conv_plan_create(const fq_conv2d_f32_params *p, const uint16_t 
     if (plan == NULL)
         return fq_error_set(err, FQ_ERR_NO_MEMORY, "f16 conv plan: out of memory");
     plan->p = *p;
+    plan->convert = fq_f16_nhwc_convert_select(cap);
     if (depthwise_fits(p))
         plan_depthwise(plan, cap);
     else
@@ -191,22 +192,6 @@ void fq_f16_conv_plan_free(fq_f16_conv_plan *plan)
     fq_free(plan);
 }
 
-/* x (channels x pixels, f32) to y (pixels x channels, f16). */
-static void nchw_to_nhwc_f16(const float *x, size_t channels, size_t pixels, uint16_t *y)
-{
-    for (size_t c = 0; c < channels; c++)
-        for (size_t i = 0; i < pixels; i++)
-            y[i * channels + c] = fq_f16_from_f32(x[c * pixels + i]);
-}
-
-/* x (pixels x channels, f16) to y (channels x pixels, f32). */
-static void nhwc_f16_to_nchw(const uint16_t *x, size_t channels, size_t pixels, float *y)
-{
-    for (size_t c = 0; c < channels; c++)
-        for (size_t i = 0; i < pixels; i++)
-            y[c * pixels + i] = fq_f32_from_f16(x[i * channels + c]);
-}
-
 void fq_f16_conv_run(const fq_f16_conv_plan *plan, const float *x, float *y, void *workspace)
 {
     const fq_conv2d_f32_params *p = &plan->p;
@@ -219,13 +204,15 @@ void fq_f16_conv_run(const fq_f16_conv_plan *plan, const float *x, float *y, voi
     uint16_t *rows = (uint16_t *)(void *)((char *)workspace + plan->im2col_offset);
 
     for (int64_t b = 0; b < p->batch; b++) {
-        nchw_to_nhwc_f16(x + (size_t)b * in_image, (size_t)p->in_channels, in_pixels, x16);
+        plan->convert->to_nhwc((size_t)p->in_channels, in_pixels, x + (size_t)b * in_image,
+                               x16);
 
         if (plan->path == FQ_F16_CONV_DENSE)
             fq_f16_conv2d(&plan->conv, plan->gemm, x16, plan->packed, y16, rows);
         else
             plan->dw->ukernel(&plan->dwconv, x16, plan->packed, y16);
 
-        nhwc_f16_to_nchw(y16, (size_t)p->out_channels, out_pixels, y + (size_t)b * out_image);
+        plan->convert->to_nchw((size_t)p->out_channels, out_pixels, y16,
+                               y + (size_t)b * out_image);
     }
 }

@@ -13,11 +13,12 @@
  * here: the fp16 running sum loses about K * 2^-11 of the sum of magnitudes over K terms
  * (f16_gemm.h), so such layers keep the fp32-arithmetic plan (f32_conv.h).
  *
- * Input values outside the fp16 range become infinities, and so do sums above 65504. A run is
- * single-threaded, and its layout and precision conversions are scalar loops: sessions take
- * this plan only when asked to (fq_session_options.fp16_arithmetic). On the Xeon with
- * AVX512-FP16 it was measured on (2026-12-04) det_500m took 160-320 ms per run with it, against
- * 13-15 ms on the fp32-arithmetic plans over the same fp16 weights. */
+ * Input values outside the fp16 range become infinities, and so do sums above 65504. The layout
+ * and precision conversions are f16_nhwc_convert.h's (F16C on x86 from the avx2 level). A run
+ * is single-threaded: sessions take this plan only when asked to
+ * (fq_session_options.fp16_arithmetic). On the Xeon with AVX512-FP16 it was measured on
+ * (2026-12-04) det_500m took 116-118 ms per run with scalar conversions and 26.5-27 ms with the
+ * F16C ones, against 10-11 ms on the fp32-arithmetic plans over the same fp16 weights. */
 #ifndef FQ_KERNELS_F16_CONV_PLAN_H
 #define FQ_KERNELS_F16_CONV_PLAN_H
 
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "f16_gemm.h"
+#include "f16_nhwc_convert.h"
 #include "facequant/status.h"
 #include "ref/f32_conv2d_ref.h"
 
@@ -45,6 +47,7 @@ typedef struct fq_f16_conv_plan {
     const fq_f16_dwconv3x3_kernel *dw;  /* depthwise */
     fq_f16_dwconv3x3_params dwconv;     /* depthwise */
     uint16_t *packed;                   /* fp16 bias and weights in the kernel's layout */
+    const fq_f16_nhwc_convert *convert; /* f32 NCHW <-> f16 NHWC */
     size_t x_offset, y_offset, im2col_offset; /* workspace regions, bytes */
     size_t workspace;                   /* bytes a run needs */
     char name[64];
