@@ -7,25 +7,11 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "qs8_c4_groups.h"
 #include "qs8_gemm.h"
 
 #define QS8_C4_MAX_ROWS 16
 #define QS8_C4_MAX_VECTORS 4
-
-static inline uint32_t qs8_c4_load_group(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-/* The last 1..3 k values of a row, zero-extended to a group. */
-static inline uint32_t qs8_c4_load_tail(const uint8_t *p, size_t n)
-{
-    uint32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 /* acc += x (u8) . w (s8) by groups of 4. Written as an asm statement because GCC 12 copies
  * every accumulator through a spare register around the vpdpbusd intrinsic. */
@@ -90,7 +76,7 @@ qs8_gemm_c4_avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t
             w += 64 * NV;
 #pragma GCC unroll 16
             for (int i = 0; i < MR; i++) {
-                __m512i x = _mm512_set1_epi32((int)qs8_c4_load_group(arow[i] + k));
+                __m512i x = _mm512_set1_epi32((int)fq_qs8_c4_group(arow[i] + k));
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; v++)
                     acc[i][v] = qs8_c4_dot(acc[i][v], x, wv[v]);
@@ -99,7 +85,7 @@ qs8_gemm_c4_avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t
         if (kmain < kc) {
 #pragma GCC unroll 16
             for (int i = 0; i < MR; i++) {
-                __m512i x = _mm512_set1_epi32((int)qs8_c4_load_tail(arow[i] + kmain,
+                __m512i x = _mm512_set1_epi32((int)fq_qs8_c4_tail(arow[i] + kmain,
                                                                      kc - kmain));
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; v++)

@@ -3,25 +3,11 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "qs8_c4_groups.h"
 #include "qs8_gemm_i32.h"
 
 #define MR 8
 #define NR 32
-
-static uint32_t load_group(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-/* The last 1..3 k values of a row, zero-extended to a group. */
-static uint32_t load_tail(const uint8_t *p, size_t n)
-{
-    uint32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 /* acc += x . w by groups of 4, as an asm statement: GCC 12 moves each accumulator through a
  * spare register around the intrinsic. */
@@ -72,7 +58,7 @@ void fq_qs8_gemm_i32_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, size_t kc,
             w += 4 * NR;
 #pragma GCC unroll 8
             for (int i = 0; i < MR; i++) {
-                __m512i x = _mm512_set1_epi32((int)load_group(arow[i] + k));
+                __m512i x = _mm512_set1_epi32((int)fq_qs8_c4_group(arow[i] + k));
                 acc[i][0] = dot4(acc[i][0], x, w_lo);
                 acc[i][1] = dot4(acc[i][1], x, w_hi);
             }
@@ -83,7 +69,7 @@ void fq_qs8_gemm_i32_ukernel_8x32c4__avx512vnni(size_t mr, size_t nc, size_t kc,
             w += 4 * NR;
 #pragma GCC unroll 8
             for (int i = 0; i < MR; i++) {
-                __m512i x = _mm512_set1_epi32((int)load_tail(arow[i] + kmain, kc - kmain));
+                __m512i x = _mm512_set1_epi32((int)fq_qs8_c4_tail(arow[i] + kmain, kc - kmain));
                 acc[i][0] = dot4(acc[i][0], x, w_lo);
                 acc[i][1] = dot4(acc[i][1], x, w_hi);
             }

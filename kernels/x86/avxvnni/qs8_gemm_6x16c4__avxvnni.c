@@ -49,7 +49,7 @@ void fq_qs8_gemm_ukernel_6x16c4__avxvnni(size_t mr, size_t nc, size_t kc, const 
             __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32));
             w += 32 * NV;
             for (int i = 0; i < MR; i++) {
-                __m256i x = _mm256_set1_epi32((int)qs8_vnni_load_group(arow[i] + k));
+                __m256i x = _mm256_set1_epi32((int)fq_qs8_c4_group(arow[i] + k));
                 acc[i][0] = dot(acc[i][0], x, w0);
                 acc[i][1] = dot(acc[i][1], x, w1);
             }
@@ -59,7 +59,7 @@ void fq_qs8_gemm_ukernel_6x16c4__avxvnni(size_t mr, size_t nc, size_t kc, const 
             __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32));
             w += 32 * NV;
             for (int i = 0; i < MR; i++) {
-                __m256i x = _mm256_set1_epi32((int)qs8_vnni_load_tail(arow[i] + kmain, kc - kmain));
+                __m256i x = _mm256_set1_epi32((int)fq_qs8_c4_tail(arow[i] + kmain, kc - kmain));
                 acc[i][0] = dot(acc[i][0], x, w0);
                 acc[i][1] = dot(acc[i][1], x, w1);
             }

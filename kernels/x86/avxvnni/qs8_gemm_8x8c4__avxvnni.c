@@ -31,7 +31,7 @@ void fq_qs8_gemm_ukernel_8x8c4__avxvnni(size_t mr, size_t nc, size_t kc, const u
             w += 4 * NR;
             for (int i = 0; i < MR; i++)
                 acc[i] = _mm256_dpbusd_avx_epi32(
-                    acc[i], _mm256_set1_epi32((int)qs8_vnni_load_group(arow[i] + k)), wv);
+                    acc[i], _mm256_set1_epi32((int)fq_qs8_c4_group(arow[i] + k)), wv);
         }
         if (kmain < kc) {
             __m256i wv = _mm256_loadu_si256((const __m256i *)(const void *)w);
@@ -39,7 +39,7 @@ void fq_qs8_gemm_ukernel_8x8c4__avxvnni(size_t mr, size_t nc, size_t kc, const u
             for (int i = 0; i < MR; i++)
                 acc[i] = _mm256_dpbusd_avx_epi32(
                     acc[i],
-                    _mm256_set1_epi32((int)qs8_vnni_load_tail(arow[i] + kmain, kc - kmain)),
+                    _mm256_set1_epi32((int)fq_qs8_c4_tail(arow[i] + kmain, kc - kmain)),
                     wv);
         }
 

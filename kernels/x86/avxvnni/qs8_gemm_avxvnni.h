@@ -1,27 +1,14 @@
-/* Helpers of the AVX-VNNI qs8 GEMM tiles (8x8c4, 6x16c4): row groups, the requantization of 8
- * int32 sums (qs8_gemm.h) and the store of 8 output bytes. Compiled with the avxvnni flags. */
+/* Helpers of the AVX-VNNI qs8 GEMM tiles (8x8c4, 6x16c4): the requantization of 8 int32 sums
+ * (qs8_gemm.h) and the store of 8 output bytes; row groups come from qs8_c4_groups.h. Compiled
+ * with the avxvnni flags. */
 #ifndef FQ_KERNELS_X86_AVXVNNI_QS8_GEMM_AVXVNNI_H
 #define FQ_KERNELS_X86_AVXVNNI_QS8_GEMM_AVXVNNI_H
 
 #include <immintrin.h>
 #include <string.h>
 
+#include "qs8_c4_groups.h"
 #include "qs8_gemm.h"
-
-static inline uint32_t qs8_vnni_load_group(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-/* The last 1..3 k values of a row, zero-extended to a group. */
-static inline uint32_t qs8_vnni_load_tail(const uint8_t *p, size_t n)
-{
-    uint32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 /* 8 int32 sums to 8 output bytes (in the low 8 bytes). */
 static inline __m128i qs8_vnni_requantize8(__m256i acc, __m256 multiplier,

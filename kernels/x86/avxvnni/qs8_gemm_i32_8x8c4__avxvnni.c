@@ -3,18 +3,11 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "qs8_c4_groups.h"
 #include "qs8_gemm_i32.h"
 
 #define MR 8
 #define NR 8
-
-/* Up to 4 k values of a row, zero-extended to a group. */
-static uint32_t load_group(const uint8_t *p, size_t n)
-{
-    uint32_t v = 0;
-    memcpy(&v, p, n);
-    return v;
-}
 
 static void store8(int32_t *dst, __m256i acc, size_t cols)
 {
@@ -49,7 +42,7 @@ void fq_qs8_gemm_i32_ukernel_8x8c4__avxvnni(size_t mr, size_t nc, size_t kc, con
             w += 4 * NR;
             for (int i = 0; i < MR; i++)
                 acc[i] = _mm256_dpbusd_avx_epi32(
-                    acc[i], _mm256_set1_epi32((int)load_group(arow[i] + k, n)), wv);
+                    acc[i], _mm256_set1_epi32((int)fq_qs8_c4_tail(arow[i] + k, n)), wv);
         }
 
         w += NR * sizeof(float);
