@@ -84,6 +84,19 @@ static inline uint8_t fq_qs8_requantize(int32_t acc, float multiplier,
     return (uint8_t)((int32_t)lrintf(v) + params->output_zero_point);
 }
 
+/* Row pointers of a microkernel's tile of `tile` rows over its mr (1 <= mr <= tile) real rows of
+ * A and C: rows past mr repeat the last one, computed and stored over it with the same values. */
+static inline void fq_qs8_tile_rows(size_t mr, size_t tile, const uint8_t *a, size_t a_stride,
+                                    uint8_t *c, size_t c_stride, const uint8_t **arow,
+                                    uint8_t **crow)
+{
+    for (size_t i = 0; i < tile; i++) {
+        size_t r = i < mr ? i : mr - 1;
+        arow[i] = a + r * a_stride;
+        crow[i] = c + r * c_stride;
+    }
+}
+
 typedef void (*fq_qs8_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                     size_t a_stride, const void *packed_w, uint8_t *c,
                                     size_t c_stride, const fq_qs8_requant_params *params);

@@ -62,11 +62,7 @@ void fq_qs8_gemm_ukernel_4x8c1__neon(size_t mr, size_t nc, size_t kc, const uint
 {
     const uint8_t *arow[MR];
     uint8_t *crow[MR];
-    for (size_t i = 0; i < MR; i++) {
-        size_t r = i < mr ? i : mr - 1;
-        arow[i] = a + r * a_stride;
-        crow[i] = c + r * c_stride;
-    }
+    fq_qs8_tile_rows(mr, MR, a, a_stride, c, c_stride, arow, crow);
 
     const int8_t *w = packed_w;
     for (size_t j0 = 0; j0 < nc; j0 += NR) {

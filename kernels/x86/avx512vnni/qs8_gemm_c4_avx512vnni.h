@@ -43,14 +43,9 @@ qs8_gemm_c4_avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t
                        const void *packed_w, uint8_t *c, size_t c_stride,
                        const fq_qs8_requant_params *params, const int MR, const int NV)
 {
-    /* Rows past mr repeat the last one: computed, and stored over it with the same values. */
     const uint8_t *arow[QS8_C4_MAX_ROWS];
     uint8_t *crow[QS8_C4_MAX_ROWS];
-    for (int i = 0; i < MR; i++) {
-        size_t r = (size_t)i < mr ? (size_t)i : mr - 1;
-        arow[i] = a + r * a_stride;
-        crow[i] = c + r * c_stride;
-    }
+    fq_qs8_tile_rows(mr, (size_t)MR, a, a_stride, c, c_stride, arow, crow);
 
     const size_t nr = 16 * (size_t)NV, kmain = kc & ~(size_t)3;
     const __m512 lo = _mm512_set1_ps(params->min_less_zero_point);

@@ -27,11 +27,7 @@ void fq_qs8_gemm_ukernel_6x16c4__avxvnni(size_t mr, size_t nc, size_t kc, const 
     /* Rows past mr repeat the last one: computed, and stored over it with the same values. */
     const uint8_t *arow[MR];
     uint8_t *crow[MR];
-    for (size_t i = 0; i < MR; i++) {
-        size_t r = i < mr ? i : mr - 1;
-        arow[i] = a + r * a_stride;
-        crow[i] = c + r * c_stride;
-    }
+    fq_qs8_tile_rows(mr, MR, a, a_stride, c, c_stride, arow, crow);
 
     const size_t kmain = kc & ~(size_t)3;
     const uint8_t *w = packed_w;
